@@ -1,0 +1,221 @@
+"""The ``newsmon`` command: each subcommand is a thin call into the library."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from crawler import __version__
+from crawler.sources import Source, SourceError, load_sources
+
+DEFAULT_DB = "db/news.db"
+DEMO_DB = "db/demo.db"
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite database file.",
+)
+seeds_option = click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="Seed file or folder of seed files (*.toml).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsmon")
+def main() -> None:
+    """newsmon: watch news sites and government portals for regional policy news."""
+
+
+def _load(seeds: Path) -> list[Source]:
+    if not seeds.exists():
+        raise click.ClickException(
+            f"no seed files at {seeds} (run from the newsmon checkout or pass --seeds)"
+        )
+    try:
+        return load_sources([seeds])
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
+    if not ids:
+        return sources
+    known = {s.id: s for s in sources}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise click.ClickException(f"unknown source {unknown[0]!r} (see `newsmon sources`)")
+    return [known[i] for i in ids]
+
+
+@main.command()
+@click.option(
+    "--source",
+    "source_ids",
+    multiple=True,
+    metavar="ID",
+    help="Crawl only this source (repeatable). Default: all sources.",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Serve the chosen source's relative URLs from here (the demo site elsewhere).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only errors and the summary.")
+@db_option
+@seeds_option
+def crawl(
+    source_ids: tuple[str, ...], base_url: str | None, quiet: bool, db_path: Path, seeds: Path
+) -> None:
+    """Crawl sources once and store new and changed articles.
+
+    Exits non-zero when a source could not be read at all.
+
+    Example:
+
+        newsmon crawl --source miit-policy --db db/news.db
+    """
+    from crawler.crawl import run_crawl
+
+    sources = _select(_load(seeds), source_ids)
+    if base_url:
+        sources = [s.rebased(base_url) for s in sources]
+    summary = run_crawl(sources, db_path, progress=not quiet)
+    click.echo(summary.line())
+    if summary.failed:
+        raise click.ClickException(f"failed sources: {', '.join(summary.failed)}")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
+@seeds_option
+def sources(check: bool, seeds: Path) -> None:
+    """List the sources defined in the seed files, or check them.
+
+    Example:
+
+        newsmon sources --check --seeds seeds/
+    """
+    loaded = _load(seeds)
+    if check:
+        files = len({s.file for s in loaded})
+        click.echo(f"ok: {len(loaded)} sources in {files} files")
+        return
+    for s in loaded:
+        schedule = f"every {s.every}" if s.every else (f"cron {s.cron}" if s.cron else "manual")
+        starts = " ".join(f"{len(v)} {k}" for k, v in s.start_urls.items() if v)
+        state = "verified" if s.verified else "unverified"
+        click.echo(f"{s.id:24} {s.region or '':6} {schedule:14} {starts:28} {state:10} {s.name}")
+
+
+@main.command()
+@click.argument("page", type=click.File("rb"))
+@click.option("--url", required=True, help="The URL the page was served from.")
+@click.option("--content-type", help="The Content-Type header it was served with, if known.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: title, text, published, outlet, author, url.",
+)
+def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -> None:
+    """Extract the article from a saved page (a file, or - for standard input).
+
+    Example:
+
+        newsmon extract page.html --url https://www.example.gov.cn/art/1.html --json
+    """
+    from crawler.extract import extract_article
+
+    article = extract_article(page.read(), url, content_type)
+    if as_json:
+        keys = ("title", "text", "published", "outlet", "author", "url")
+        record = {k: getattr(article, k) if article else None for k in keys}
+        record["url"] = url
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    if article is None:
+        raise click.ClickException("no article found in this page")
+    click.echo(
+        f"{article.title}\n{article.published or ''} {article.outlet or ''} "
+        f"{article.author or ''}\n\n{article.text}"
+    )
+
+
+@main.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEMO_DB,
+    show_default=True,
+    help="SQLite database file for the demo.",
+)
+@click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(path_type=Path),
+    default=Path("seeds/demo.toml"),
+    show_default=True,
+    help="The demo's seed file.",
+)
+def demo(db_path: Path, seeds: Path) -> None:
+    """Serve the bundled news site on 127.0.0.1, crawl it and show what was stored.
+
+    Needs no network: the site is written for newsmon and served from this process.
+
+    Example:
+
+        newsmon demo --db db/demo.db
+    """
+    from crawler.crawl import run_crawl
+    from crawler.demo.server import DemoServer
+    from crawler.report import database_summary
+
+    source = _select(_load(seeds), ("demo",))[0]
+    started = time.monotonic()
+    with DemoServer() as server:
+        click.echo(f"serving the demo site at {server.url}", err=True)
+        summary = run_crawl([source.rebased(server.url)], db_path, progress=True)
+    click.echo(summary.line())
+    click.echo(database_summary(db_path))
+    click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: datasette {db_path}")
+    if summary.failed:
+        raise click.ClickException("the demo site could not be crawled")
+
+
+@main.command("demo-site")
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+def demo_site(port: int) -> None:
+    """Serve the bundled news site on 127.0.0.1 until interrupted.
+
+    Seeds/demo.toml points at port 8000, so `newsmon crawl --source demo` crawls it.
+
+    Example:
+
+        newsmon demo-site --port 8000
+    """
+    from crawler.demo.server import DemoServer
+
+    try:
+        server = DemoServer(port=port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    click.echo(f"serving the demo site at {server.url} (Ctrl-C stops)")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()

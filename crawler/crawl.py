@@ -1,0 +1,81 @@
+"""Run one crawl of some sources in this process and say what it found."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.logs import setup_logging
+from crawler.settings import build_settings
+from crawler.sources import Source
+from crawler.spiders.news import NewsSpider
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source's crawl did, from its Scrapy stats."""
+
+    source_id: str
+    stats: dict[str, Any]
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(f"newsmon/{key}", 0))
+
+    @property
+    def failed(self) -> bool:
+        return not self.count("listing_pages_ok")
+
+    @property
+    def errors_by_kind(self) -> Counter[str]:
+        prefix = "newsmon/errors/"
+        return Counter({k[len(prefix) :]: v for k, v in self.stats.items() if k.startswith(prefix)})
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    results: list[SourceResult]
+
+    def total(self, key: str) -> int:
+        return sum(r.count(key) for r in self.results)
+
+    @property
+    def failed(self) -> list[str]:
+        return [r.source_id for r in self.results if r.failed]
+
+    def line(self) -> str:
+        """The one-line summary a crawl ends with."""
+        new, updated, unchanged = (
+            self.total(f"articles/{k}") for k in ("new", "updated", "unchanged")
+        )
+        errors: Counter[str] = sum((r.errors_by_kind for r in self.results), Counter())
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
+        n = len(self.results)
+        return (
+            f"crawled {n} source{'s' if n != 1 else ''}: {self.total('pages')} pages, "
+            f"{new + updated + unchanged} articles ({new} new, {updated} updated, "
+            f"{unchanged} unchanged), {self.total('extract/not_article')} not articles, "
+            f"{sum(errors.values())} errors" + (f" ({detail})" if detail else "")
+        )
+
+
+def run_crawl(
+    sources: list[Source], db_path: str | Path, progress: bool = False, **settings: Any
+) -> CrawlSummary:
+    """Crawl ``sources`` side by side into the database at ``db_path``; blocks until done.
+
+    Scrapy's reactor runs once per process, so this is called once per process: the CLI and
+    tests run each crawl as its own ``newsmon crawl``.
+    """
+    process = CrawlerProcess(build_settings(db_path, progress, **settings))
+    setup_logging()
+    crawlers = []
+    for source in sources:
+        crawler = process.create_crawler(NewsSpider)
+        process.crawl(crawler, source=source)
+        crawlers.append((source, crawler))
+    process.start()
+    return CrawlSummary([SourceResult(s.id, c.stats.get_stats()) for s, c in crawlers])

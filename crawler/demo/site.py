@@ -1,0 +1,362 @@
+"""Render the bundled demo site from ``articles.toml`` into pages in memory.
+
+The articles are kept clean (Simplified, whole words, no chrome) and every difficulty a real
+page has (the seed documents' chrome, spam, Traditional script, pinyin garbling, duplicated
+headings, broken lines, GBK and Big5 bytes) is applied here, at render time. So the data file
+doubles as the gold text of each page.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+import opencc
+from markupsafe import Markup, escape
+
+LIST_PAGE_SIZE = 5
+SECTIONS = (("policy", "政策解读"), ("industry", "产业动态"), ("local", "地方观察"))
+ROBOTS_TXT = "User-agent: *\nDisallow: /internal/\nDisallow: /search\n\nSitemap: /sitemap.xml\n"
+
+# Written for this site: the kind of gambling/porn SEO line injected above real articles.
+SPAM_LINE = (
+    "澳门金沙娱乐城,真人百家乐在线开户,北京赛车pk10计划,六合彩开奖直播,成人视频免费看,体育投注平台"
+)
+
+# The bad Traditional conversion seen in seed 002 leaves a character's pinyin behind it.
+PINYIN = {
+    "監": "jiān",
+    "區": "qū",
+    "數": "shù",
+    "據": "jù",
+    "聯": "lián",
+    "網": "wǎng",
+    "導": "dǎo",
+    "創": "chuàng",
+    "應": "yìng",
+    "進": "jìn",
+    "濟": "jì",
+    "產": "chǎn",
+    "發": "fā",
+    "體": "tǐ",
+    "計": "jì",
+    "實": "shí",
+    "會": "huì",
+    "與": "yǔ",
+}
+
+CITIES = [
+    "北京",
+    "天津",
+    "石家庄",
+    "太原",
+    "呼和浩特",
+    "沈阳",
+    "大连",
+    "长春",
+    "哈尔滨",
+    "上海",
+    "南京",
+    "苏州",
+    "无锡",
+    "杭州",
+    "宁波",
+    "温州",
+    "合肥",
+    "芜湖",
+    "福州",
+    "厦门",
+    "南昌",
+    "济南",
+    "青岛",
+    "烟台",
+    "郑州",
+    "洛阳",
+    "武汉",
+    "宜昌",
+    "长沙",
+    "株洲",
+    "广州",
+    "深圳",
+    "珠海",
+    "佛山",
+    "东莞",
+    "南宁",
+    "桂林",
+    "海口",
+    "三亚",
+    "重庆",
+    "成都",
+    "绵阳",
+    "贵阳",
+    "遵义",
+    "昆明",
+    "拉萨",
+    "西安",
+    "兰州",
+    "西宁",
+    "银川",
+    "乌鲁木齐",
+]
+FRIEND_SUFFIXES = ("新闻网", "科技网")
+FRIEND_EXTRA = (
+    "中国产经在线",
+    "数字经济观察",
+    "智能制造网",
+    "算力资讯",
+    "新基建在线",
+    "创投日报网",
+    "大数据之家",
+    "机器人产业网",
+    "云计算频道",
+    "芯片观察网",
+    "互联网周刊网",
+    "企业信用信息网",
+)
+
+
+@dataclass(frozen=True)
+class DemoArticle:
+    """One article of the demo site, as written in ``articles.toml``."""
+
+    id: str
+    section: str
+    published: str
+    title: str
+    outlet: str
+    author: str
+    editor: str
+    region: str
+    paragraphs: tuple[str, ...]
+    number: int
+    encoding: str = "utf-8"
+    charset: str = "both"
+    traditional: bool = False
+    garbled: bool = False
+    spam: bool = False
+    duplicate_headings: bool = False
+    broken_words: bool = False
+    linked_from: tuple[str, ...] = ("list", "feed", "sitemap")
+
+    @property
+    def date(self) -> datetime:
+        return datetime.strptime(self.published, "%Y-%m-%d %H:%M")
+
+    @property
+    def path(self) -> str:
+        folder = "internal" if self.linked_from == ("private",) else self.section
+        return f"/{folder}/{self.date:%Y%m}/t{self.date:%Y%m%d}_{self.number}.html"
+
+    @property
+    def rfc822(self) -> str:
+        return format_datetime(self.date)
+
+    @property
+    def text(self) -> str:
+        """The clean body: what an extractor should keep of the page."""
+        return "\n".join(p.removeprefix("## ") for p in self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A response body and its Content-Type."""
+
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class DemoSite:
+    """The articles of the site; ``pages(base_url)`` renders every URL it serves."""
+
+    articles: list[DemoArticle]
+    name: str = "智策新闻网"
+    slogan: str = "聚焦区域人工智能产业政策"
+    sections: tuple[tuple[str, str], ...] = SECTIONS
+    friend_links: tuple[str, ...] = field(
+        default=tuple(f"{c}{s}" for s in FRIEND_SUFFIXES for c in CITIES) + FRIEND_EXTRA
+    )
+
+    def article(self, article_id: str) -> DemoArticle:
+        return next(a for a in self.articles if a.id == article_id)
+
+    def linked(self, channel: str) -> list[DemoArticle]:
+        """Articles the site links from ``channel`` (list, feed, sitemap), newest first."""
+        chosen = [
+            a
+            for a in self.articles
+            if channel in a.linked_from or (channel == "list" and a.linked_from == ("private",))
+        ]
+        return sorted(chosen, key=lambda a: a.published, reverse=True)
+
+    def pages(self, base_url: str) -> dict[str, Resource]:
+        """Every path the site serves, rendered for a site reachable at ``base_url``."""
+        base = base_url.rstrip("/")
+        html = "text/html; charset=utf-8"
+        pages = {
+            "/robots.txt": Resource(ROBOTS_TXT.encode(), "text/plain; charset=utf-8"),
+            "/rss.xml": Resource(
+                _render("rss.xml", site=self, base=base, articles=self.linked("feed")).encode(),
+                "application/rss+xml; charset=utf-8",
+            ),
+            "/sitemap.xml": Resource(
+                _render("sitemap.xml", base=base, articles=self.linked("sitemap")).encode(),
+                "application/xml; charset=utf-8",
+            ),
+        }
+        headlines = [_link(a, "?from=home") for a in self.linked("list")[:8]]
+        pages["/"] = Resource(
+            _render("home.html", site=self, headlines=headlines, meta_charset="utf-8").encode(),
+            html,
+        )
+        for key, label in self.sections:
+            pages.update(self._list_pages(key, label))
+        for article in self.articles:
+            pages[article.path] = self._article_page(article)
+        return pages
+
+    def _list_pages(self, key: str, label: str) -> dict[str, Resource]:
+        items = [a for a in self.linked("list") if a.section == key]
+        count = max(1, -(-len(items) // LIST_PAGE_SIZE))
+
+        def page_href(n: int) -> str:
+            return f"/{key}/" if n == 1 else f"/{key}/index_{n}.html"
+
+        pages = {}
+        for n in range(1, count + 1):
+            chunk = items[(n - 1) * LIST_PAGE_SIZE : n * LIST_PAGE_SIZE]
+            # Some links carry tracking parameters, as on real list pages: the crawler must
+            # still store each article once.
+            links = [
+                _link(a, "?utm_source=list&spm=c1.d2" if i % 2 else "") for i, a in enumerate(chunk)
+            ]
+            body = _render(
+                "list.html",
+                site=self,
+                section_label=label,
+                items=links,
+                page=n,
+                pages=count,
+                page_href=page_href,
+                meta_charset="utf-8",
+            )
+            pages[page_href(n)] = Resource(body.encode(), "text/html; charset=utf-8")
+        return pages
+
+    def _article_page(self, article: DemoArticle) -> Resource:
+        same_section = [
+            a
+            for a in self.linked("list")
+            if a.section == article.section and a.linked_from != ("private",)
+        ]
+        others = [a for a in same_section if a.id != article.id]
+        position = same_section.index(article) if article in same_section else 0
+        meta_charset = (
+            _declared_name(article.encoding) if article.charset in ("meta", "both") else None
+        )
+        html = _render(
+            "article.html",
+            site=self,
+            article=article,
+            section_label=dict(self.sections)[article.section],
+            body=_body_html(article),
+            spam=SPAM_LINE if article.spam else None,
+            related=others[:6],
+            previous=same_section[position - 1] if position > 0 else None,
+            next=same_section[position + 1] if position + 1 < len(same_section) else None,
+            views=1000 + article.number * 7,
+            likes=article.number % 97,
+            meta_charset=meta_charset,
+        )
+        if article.traditional:
+            html = _to_traditional(html)
+        if article.garbled:
+            html = _garble(html)
+        content_type = "text/html"
+        if article.charset in ("header", "both"):
+            content_type += f"; charset={_declared_name(article.encoding)}"
+        return Resource(
+            html.encode(_codec(article.encoding), errors="xmlcharrefreplace"), content_type
+        )
+
+
+@cache
+def load_site() -> DemoSite:
+    """The demo site as shipped."""
+    data = tomllib.loads(resources.files(__package__).joinpath("articles.toml").read_text("utf-8"))
+    articles = [_parse_article(entry, 1001 + i) for i, entry in enumerate(data["article"])]
+    return DemoSite(articles)
+
+
+def _parse_article(entry: dict[str, Any], number: int) -> DemoArticle:
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
+    return DemoArticle(number=number, **values)
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__, "templates"),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, **context: Any) -> str:
+    return _templates().get_template(name).render(**context)
+
+
+def _link(article: DemoArticle, query: str) -> dict[str, str]:
+    return {"href": article.path + query, "title": article.title, "published": article.published}
+
+
+def _body_html(article: DemoArticle) -> Markup:
+    parts = []
+    for paragraph in article.paragraphs:
+        if paragraph.startswith("## "):
+            heading = escape(paragraph[3:])
+            if article.duplicate_headings:
+                # As in seed 000: a styled copy of the heading sits beside it in the markup.
+                heading = heading + Markup('<span class="sub">') + heading + Markup("</span>")
+            parts.append(Markup("<h3>") + heading + Markup("</h3>"))
+        else:
+            text = escape(paragraph)
+            if article.broken_words:
+                text = _break_lines(text)
+            parts.append(Markup("<p>") + text + Markup("</p>"))
+    return Markup("\n").join(parts)
+
+
+def _break_lines(text: Markup) -> Markup:
+    """Hard line breaks inside words, as when a page was pasted from a fixed-width layout."""
+    if "人工智能" in text:
+        return Markup(text.replace("人工智能", "人工<br>\n智能", 1))
+    cut = len(text) // 2
+    return Markup(text[:cut] + Markup("<br>\n") + text[cut:])
+
+
+def _to_traditional(html: str) -> str:
+    return opencc.OpenCC("s2t").convert(html)
+
+
+def _garble(html: str) -> str:
+    """Leave each character's pinyin behind it and lose quote marks, as in seed 002."""
+    head, sep, body = html.partition("<body>")
+    for char, pinyin in PINYIN.items():
+        body = body.replace(char, f"{char}({pinyin})")
+    return head + sep + body.replace("”", "!").replace("“", "")
+
+
+def _declared_name(encoding: str) -> str:
+    # The names real Chinese sites put in their headers: narrower than what they send.
+    return {"gbk": "gb2312", "big5": "big5"}.get(encoding, encoding)
+
+
+def _codec(encoding: str) -> str:
+    return {"gbk": "gbk", "big5": "big5"}.get(encoding, "utf-8")

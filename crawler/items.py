@@ -1,0 +1,36 @@
+"""What the spider hands to the pipelines: plain dataclasses, no Scrapy types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.extract import Article
+
+
+@dataclass
+class Fetch:
+    """One HTTP exchange (or its failure), as stored in ``fetches``."""
+
+    url: str
+    kind: str  # list, feed, sitemap, article
+    fetched_at: str
+    status: int | None = None
+    bytes: int = 0
+    elapsed_ms: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Page:
+    """An article page as served; the extract pipeline fills ``article``."""
+
+    fetch: Fetch
+    body: bytes = field(repr=False)
+    article: Article | None = None

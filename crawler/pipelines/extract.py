@@ -1,0 +1,26 @@
+"""Scrapy adapter around :func:`crawler.extract.extract_article`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.extract import extract_article
+from crawler.items import Page
+
+
+class ExtractPipeline:
+    """Fills ``Page.article``; counts pages that hold no article."""
+
+    def __init__(self, stats: Any):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Page):
+            item.article = extract_article(item.body, item.fetch.url, item.fetch.content_type)
+            if item.article is None:
+                self.stats.inc_value("newsmon/extract/not_article")
+        return item

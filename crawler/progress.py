@@ -1,0 +1,59 @@
+"""A progress line on stderr while a crawl runs: how many pages and articles so far."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+INTERVAL_SECONDS = 2.0
+
+
+class Progress:
+    """Prints ``[source] 40 pages · 31 articles (31 new) · 1 error`` every few seconds."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Progress:
+        if not crawler.settings.getbool("NEWSMON_PROGRESS"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self) -> None:
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(INTERVAL_SECONDS, now=False)
+
+    def spider_closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.report()
+
+    def report(self) -> None:
+        source = self.crawler.spider.source.id
+        print(
+            f"[{source}] {progress_line(self.crawler.stats.get_stats())}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def progress_line(stats: dict[str, Any]) -> str:
+    """One line of counts from a crawl's stats."""
+    new = stats.get("newsmon/articles/new", 0)
+    updated = stats.get("newsmon/articles/updated", 0)
+    unchanged = stats.get("newsmon/articles/unchanged", 0)
+    errors = stats.get("newsmon/errors", 0)
+    return (
+        f"{stats.get('newsmon/pages', 0)} pages · {new + updated + unchanged} articles "
+        f"({new} new, {updated} updated, {unchanged} unchanged) · "
+        f"{errors} error{'s' if errors != 1 else ''}"
+    )

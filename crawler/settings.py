@@ -1,0 +1,51 @@
+"""Scrapy settings, built in one place. ``scrapy crawl news -a source=ID`` reads this module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import Settings
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["crawler.spiders"]
+USER_AGENT = "newsmon/0.1 (news monitor; +https://github.com/newsmon/newsmon)"
+
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+# A news page is well under a megabyte; anything far bigger is a mistake or an attack.
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "WARNING"
+LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.extract.ExtractPipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 800,
+}
+EXTENSIONS = {"crawler.progress.Progress": 500}
+
+NEWSMON_DB = "db/news.db"
+NEWSMON_PROGRESS = False
+
+
+def build_settings(db_path: str | Path, progress: bool = False, **overrides: Any) -> Settings:
+    """The settings of one ``newsmon crawl``: this module's values, the database, overrides."""
+    settings = Settings()
+    settings.setmodule(__name__, priority="project")
+    settings.set("NEWSMON_DB", str(db_path), priority="cmdline")
+    settings.set("NEWSMON_PROGRESS", progress, priority="cmdline")
+    for key, value in overrides.items():
+        settings.set(key, value, priority="cmdline")
+    return settings

@@ -1,0 +1,292 @@
+"""Load and validate sources (``seeds/*.toml``) into :class:`Source` objects.
+
+A source is data: a new site is a few lines of TOML, not a new class. The loader is strict
+because a typo in a seed file otherwise shows up weeks later as a source that never finds
+anything: unknown keys, duplicate ids, duplicate start URLs, malformed URLs and bad patterns
+are each reported as one line naming the file, the line and the source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from apscheduler.triggers.cron import CronTrigger
+
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+
+# Query parameters that only say where a click came from; dropping them makes one article one
+# row however it was linked. Sources add their own with ``drop_params``.
+TRACKING_PARAMS = (
+    "utm_*",
+    "spm",
+    "wfr",
+    "from",
+    "fromid",
+    "share_token",
+    "sharer_shareid",
+    "scene",
+    "isappinstalled",
+    "fbclid",
+    "gclid",
+    "mc_cid",
+    "mc_eid",
+    "_t",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One site to watch, as written in a seed file."""
+
+    id: str
+    name: str
+    article_urls: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    list_urls: tuple[str, ...] = ()
+    max_list_pages: int = 5
+    homepage: str | None = None
+    base_url: str | None = None
+    region: str | None = None
+    verified: bool = False
+    every: str | None = None
+    cron: str | None = None
+    delay: float = 1.0
+    concurrency: int = 2
+    allowed_domains: tuple[str, ...] = ()
+    drop_params: tuple[str, ...] = ()
+    notes: str = ""
+    file: str = field(default="", compare=False)
+
+    def resolve(self, url: str) -> str:
+        """An absolute URL for ``url``, which may be relative to the source's ``base_url``."""
+        return urljoin(self.base_url, url) if self.base_url else url
+
+    @property
+    def start_urls(self) -> dict[str, tuple[str, ...]]:
+        """Absolute start URLs by kind: ``list``, ``feed``, ``sitemap``."""
+        return {
+            "list": tuple(self.resolve(u) for u in self.lists),
+            "feed": tuple(self.resolve(u) for u in self.feeds),
+            "sitemap": tuple(self.resolve(u) for u in self.sitemaps),
+        }
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Hosts the crawl may visit: the declared ones, else those of the start URLs."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        urls = [u for kind in self.start_urls.values() for u in kind]
+        return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
+
+    @property
+    def article_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.article_urls)
+
+    @property
+    def list_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p) for p in self.list_urls)
+
+    def rebased(self, base_url: str) -> Source:
+        """The same source served from another address (the bundled site on a free port)."""
+        return dataclasses.replace(self, base_url=base_url, allowed_domains=())
+
+
+class SourceError(ValueError):
+    """One or more seed files are invalid; each problem is one line of the message."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Source) if f.name != "file"}
+REQUIRED = ("id", "name", "article_urls")
+URL_LISTS = ("lists", "feeds", "sitemaps")
+PATTERN_LISTS = ("article_urls", "list_urls")
+STRING_LISTS = (*URL_LISTS, *PATTERN_LISTS, "allowed_domains", "drop_params")
+STRINGS = ("id", "name", "homepage", "base_url", "region", "every", "cron", "notes")
+
+
+def load_sources(paths: Iterable[str | Path]) -> list[Source]:
+    """Every source in ``paths`` (seed files or folders of them), validated together."""
+    files = sorted(f for p in map(Path, paths) for f in (p.glob("*.toml") if p.is_dir() else [p]))
+    problems: list[str] = []
+    sources: list[Source] = []
+    for path in files:
+        sources.extend(_load_file(path, problems))
+    _check_unique(sources, problems)
+    if problems:
+        raise SourceError(problems)
+    return sources
+
+
+def _load_file(path: Path, problems: list[str]) -> list[Source]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(f"{path}: cannot read seed file: {exc}")
+        return []
+    lines = text.splitlines()
+    extra = sorted(set(data) - {"source"})
+    if extra:
+        problems.append(f"{path}: unknown top-level key {extra[0]!r} (expected [[source]] tables)")
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        problems.append(f"{path}: 'source' must be an array of tables ([[source]])")
+        return []
+    headers = [i for i, line in enumerate(lines, 1) if line.strip().startswith("[[source]]")]
+    sources = []
+    for n, entry in enumerate(entries):
+        start = headers[n] if n < len(headers) else 1
+        where = _Where(path, lines, start, entry.get("id", f"#{n + 1}"))
+        source = _parse_entry(entry, where, problems)
+        if source is not None:
+            sources.append(source)
+    return sources
+
+
+@dataclass
+class _Where:
+    """Points a problem at its file, line and source."""
+
+    path: Path
+    lines: list[str]
+    start: int
+    source_id: object
+
+    def __call__(self, key: str | None, message: str) -> str:
+        line = self.start
+        if key is not None:
+            key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            for i in range(self.start, len(self.lines)):
+                if self.lines[i].strip().startswith("[["):
+                    break
+                if key_line.match(self.lines[i]):
+                    line = i + 1
+                    break
+        return f"{self.path}:{line}: source {self.source_id!r}: {message}"
+
+
+def _parse_entry(entry: dict[str, Any], where: _Where, problems: list[str]) -> Source | None:
+    before = len(problems)
+    for key in sorted(set(entry) - set(FIELDS)):
+        hint = _closest(key, FIELDS)
+        problems.append(
+            where(key, f"unknown key {key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+        )
+    for key in REQUIRED:
+        if key not in entry:
+            problems.append(where(None, f"missing required key {key!r}"))
+    for key in STRINGS:
+        if key in entry and not isinstance(entry[key], str):
+            problems.append(where(key, f"{key!r} must be a string"))
+    for key in STRING_LISTS:
+        value = entry.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(where(key, f"{key!r} must be a list of strings"))
+    if len(problems) > before:
+        return None
+
+    source_id = str(entry["id"])
+    if not SOURCE_ID.match(source_id):
+        problems.append(where("id", "id must be lowercase letters, digits, '-' or '_'"))
+    base_url = entry.get("base_url")
+    for key in ("homepage", "base_url"):
+        if key in entry and not _is_http_url(str(entry[key])):
+            problems.append(where(key, f"malformed URL {entry[key]!r}"))
+    for key in URL_LISTS:
+        for url in entry.get(key, []):
+            absolute = urljoin(str(base_url), url) if base_url else url
+            if not _is_http_url(absolute):
+                problems.append(where(key, f"malformed URL {url!r} in {key!r}"))
+    if not any(entry.get(key) for key in URL_LISTS):
+        problems.append(where(None, "no start URLs: give at least one of lists, feeds, sitemaps"))
+    for key in PATTERN_LISTS:
+        for pattern in entry.get(key, []):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(where(key, f"bad pattern {pattern!r} in {key!r}: {exc}"))
+    if not entry["article_urls"]:
+        problems.append(where("article_urls", "article_urls is empty: no link would be an article"))
+    _check_schedule(entry, where, problems)
+    _check_numbers(entry, where, problems)
+    if len(problems) > before:
+        return None
+
+    values: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()
+    }
+    return Source(**values, file=str(where.path))
+
+
+def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -> None:
+    if "every" in entry and "cron" in entry:
+        problems.append(where("cron", "give either 'every' or 'cron', not both"))
+    if "every" in entry and not INTERVAL.match(str(entry["every"])):
+        problems.append(where("every", f"bad interval {entry['every']!r} (e.g. '30m', '6h', '1d')"))
+    if "cron" in entry:
+        try:
+            CronTrigger.from_crontab(str(entry["cron"]))
+        except ValueError as exc:
+            problems.append(where("cron", f"bad cron expression {entry['cron']!r}: {exc}"))
+
+
+def _check_numbers(entry: dict[str, Any], where: _Where, problems: list[str]) -> None:
+    for key, minimum, whole in (
+        ("max_list_pages", 1, True),
+        ("concurrency", 1, True),
+        ("delay", 0, False),
+    ):
+        value = entry.get(key, minimum)
+        kinds = int if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+            kind = "a whole number" if whole else "a number"
+            problems.append(where(key, f"{key!r} must be {kind} ≥ {minimum}"))
+    if "verified" in entry and not isinstance(entry["verified"], bool):
+        problems.append(where("verified", "'verified' must be true or false"))
+
+
+def _check_unique(sources: list[Source], problems: list[str]) -> None:
+    seen_ids: dict[str, Source] = {}
+    seen_urls: dict[str, Source] = {}
+    for source in sources:
+        if source.id in seen_ids:
+            other = seen_ids[source.id]
+            problems.append(
+                f"{source.file}: duplicate source id {source.id!r} (also in {other.file})"
+            )
+        seen_ids.setdefault(source.id, source)
+        for url in (u for kind in source.start_urls.values() for u in kind):
+            if url in seen_urls and seen_urls[url] is not source:
+                other = seen_urls[url]
+                problems.append(
+                    f"{source.file}: source {source.id!r}: start URL {url} "
+                    f"is also a start URL of {other.id!r} ({other.file})"
+                )
+            seen_urls.setdefault(url, source)
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
+def _closest(key: str, known: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
+    return matches[0] if matches else None

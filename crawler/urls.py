@@ -1,0 +1,28 @@
+"""Canonical URLs, so that one article is one row however it was linked."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+from crawler.sources import TRACKING_PARAMS
+
+
+def canonical_url(url: str, drop_params: tuple[str, ...] = ()) -> str:
+    """``url`` without tracking parameters and fragment, with a sorted query and lowercase host."""
+    patterns = TRACKING_PARAMS + drop_params
+    parts = urlsplit(url)
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not any(fnmatchcase(key.lower(), p) for p in patterns)
+    ]
+    return canonicalize_url(urlunsplit(parts._replace(query=urlencode(query))))
+
+
+def path_and_query(url: str) -> str:
+    """The part of ``url`` that a source's URL patterns are matched against."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

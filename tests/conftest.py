@@ -1,0 +1,62 @@
+"""Shared fixtures: the demo site on a loopback port and `newsmon` run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from crawler.demo.server import DemoServer
+from crawler.demo.site import DemoSite, load_site
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("NEWSMON_SHARED", PROJECT.parent / "shared"))
+
+
+def newsmon(*args: str, check: bool = True, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Run the newsmon command in its own process (Scrapy's reactor runs once per process)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"newsmon {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def site() -> DemoSite:
+    return load_site()
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[DemoServer]:
+    with DemoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory, demo_server: DemoServer) -> dict[str, object]:
+    """The demo site crawled twice into one database, with both runs' output."""
+    db_path = tmp_path_factory.mktemp("crawl") / "news.db"
+    args = ("crawl", "--source", "demo", "--base-url", demo_server.url, "--db", str(db_path))
+    first = newsmon(*args)
+    after_first = {t: Database(db_path)[t].count for t in ("articles", "versions", "fetches")}
+    requested_first = list(demo_server.requested)
+    second = newsmon(*args)
+    return {
+        "db": Database(db_path),
+        "path": db_path,
+        "first": first,
+        "second": second,
+        "after_first": after_first,
+        "requested_first": requested_first,
+    }

@@ -1,0 +1,132 @@
+"""A real Scrapy crawl of the bundled site over HTTP on 127.0.0.1 into a real SQLite file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import opencc
+from sqlite_utils import Database
+
+from crawler.demo.site import DemoArticle, DemoSite
+from tests.conftest import newsmon
+
+to_traditional = opencc.OpenCC("s2t").convert
+
+
+def public(site: DemoSite) -> list[DemoArticle]:
+    return [a for a in site.articles if a.linked_from != ("private",)]
+
+
+def stored(db: Database) -> dict[str, dict[str, Any]]:
+    """Articles by path (the host is the test server's)."""
+    return {row["url"].split("/", 3)[3]: row for row in db["articles"].rows}
+
+
+def rendered(article: DemoArticle, text: str) -> str:
+    return to_traditional(text) if article.traditional else text
+
+
+def test_every_public_article_is_stored_exactly_once(
+    crawled: dict[str, Any], site: DemoSite
+) -> None:
+    rows = stored(crawled["db"])
+    expected = {a.path.lstrip("/") for a in public(site)}
+    assert set(rows) == expected
+    urls = [row["url"] for row in crawled["db"]["articles"].rows]
+    assert len(urls) == len(set(urls)) == len(expected)
+    # Links with ?utm_source=…&spm=… and feed links were stored under their canonical URL.
+    assert not [u for u in urls if "?" in u]
+
+
+def test_titles_and_bodies_survive_gbk_and_big5(crawled: dict[str, Any], site: DemoSite) -> None:
+    rows = stored(crawled["db"])
+    encoded = [a for a in public(site) if a.encoding != "utf-8"]
+    assert {a.encoding for a in encoded} == {"gbk", "big5"}
+    assert {a.charset for a in encoded} >= {"none", "meta", "header"}
+    for article in encoded:
+        row = rows[article.path.lstrip("/")]
+        assert row["title"] == rendered(article, article.title), article.id
+        first = next(p for p in article.paragraphs if not p.startswith("## "))
+        assert rendered(article, first[:20]) in row["text"].replace("\n", ""), article.id
+        assert "\ufffd" not in row["text"]
+
+
+def test_robots_txt_keeps_the_crawler_out(
+    crawled: dict[str, Any], site: DemoSite, demo_server: Any
+) -> None:
+    private = [a for a in site.articles if a.linked_from == ("private",)]
+    assert private, "the demo site has an article under a path robots.txt disallows"
+    assert not [p for p in demo_server.requested if p.startswith("/internal/")]
+    assert "/robots.txt" in demo_server.requested
+    refused = list(
+        crawled["db"].query("select url, error from fetches where url like '%/internal/%'")
+    )
+    assert refused and all("robots" in r["error"] for r in refused)
+
+
+def test_pagination_feed_and_sitemap_are_followed(crawled: dict[str, Any], site: DemoSite) -> None:
+    fetched = {r["url"].split("/", 3)[3] for r in crawled["db"]["fetches"].rows}
+    assert {"policy/index_2.html", "policy/index_3.html", "rss.xml", "sitemap.xml"} <= fetched
+    rows = stored(crawled["db"])
+    only_feed = [a for a in site.articles if a.linked_from == ("feed",)]
+    only_sitemap = [a for a in site.articles if a.linked_from == ("sitemap",)]
+    assert only_feed and only_sitemap
+    for article in only_feed + only_sitemap:
+        assert article.path.lstrip("/") in rows
+
+
+def test_second_crawl_adds_no_rows(crawled: dict[str, Any], site: DemoSite) -> None:
+    db = crawled["db"]
+    assert db["articles"].count == crawled["after_first"]["articles"]
+    assert db["versions"].count == crawled["after_first"]["versions"] == len(public(site))
+    runs = list(db.query("select status, articles_new, articles_unchanged from crawl_runs"))
+    assert [r["status"] for r in runs] == ["ok", "ok"]
+    assert runs[0]["articles_new"] == runs[1]["articles_unchanged"] == len(public(site))
+    assert runs[1]["articles_new"] == 0
+    assert "(0 new, 0 updated" in crawled["second"].stdout
+
+
+def test_crawl_prints_progress_and_a_summary(crawled: dict[str, Any], site: DemoSite) -> None:
+    first = crawled["first"]
+    assert "[demo]" in first.stderr and "pages" in first.stderr
+    summary = first.stdout.strip().splitlines()[-1]
+    assert summary.startswith("crawled 1 source:")
+    assert f"({len(public(site))} new, 0 updated, 0 unchanged)" in summary
+    assert "robots 1" in summary
+    assert "Traceback" not in first.stderr
+
+
+def test_every_fetch_is_recorded(crawled: dict[str, Any]) -> None:
+    rows = list(
+        crawled["db"].query(
+            "select kind, status, bytes, elapsed_ms, fetched_at from fetches where error is null"
+        )
+    )
+    assert {r["kind"] for r in rows} == {"list", "feed", "sitemap", "article"}
+    assert all(r["status"] == 200 and r["bytes"] > 0 and r["fetched_at"] for r in rows)
+    assert all(r["elapsed_ms"] is not None for r in rows)
+
+
+def test_unreachable_source_fails_with_one_line(tmp_path: Any) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    db_path = tmp_path / "news.db"
+    result = newsmon(
+        "crawl",
+        "--source",
+        "demo",
+        "--base-url",
+        f"http://127.0.0.1:{port}/",
+        "--db",
+        str(db_path),
+        "--quiet",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "Error: failed sources: demo"
+    assert "Traceback" not in result.stderr
+    run = next(Database(db_path).query("select status, error from crawl_runs"))
+    assert run["status"] == "failed" and "connection refused" in run["error"]
