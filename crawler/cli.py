@@ -4,32 +4,41 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
 from crawler import __version__
 from crawler.sources import Source, SourceError, load_sources
 
-DEFAULT_DB = "db/news.db"
-DEMO_DB = "db/demo.db"
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB,
-    show_default=True,
-    help="SQLite database file.",
-)
-seeds_option = click.option(
-    "--seeds",
-    "seeds",
-    type=click.Path(path_type=Path),
-    default=Path("seeds"),
-    show_default=True,
-    help="Seed file or folder of seed files (*.toml).",
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DB = Path("db/news.db")
+DEMO_DB = Path("db/demo.db")
+
+
+def db_option(default: Path = DEFAULT_DB) -> Callable[[F], F]:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help="SQLite database file.",
+    )
+
+
+def seeds_option(default: Path = Path("seeds")) -> Callable[[F], F]:
+    return click.option(
+        "--seeds",
+        "seeds",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=True,
+        help="Seed file or folder of seed files (*.toml).",
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,8 +82,8 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
     help="Serve the chosen source's relative URLs from here (the demo site elsewhere).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only errors and the summary.")
-@db_option
-@seeds_option
+@db_option()
+@seeds_option()
 def crawl(
     source_ids: tuple[str, ...], base_url: str | None, quiet: bool, db_path: Path, seeds: Path
 ) -> None:
@@ -99,7 +108,7 @@ def crawl(
 
 @main.command()
 @click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
-@seeds_option
+@seeds_option()
 def sources(check: bool, seeds: Path) -> None:
     """List the sources defined in the seed files, or check them.
 
@@ -154,22 +163,8 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
 
 
 @main.command()
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEMO_DB,
-    show_default=True,
-    help="SQLite database file for the demo.",
-)
-@click.option(
-    "--seeds",
-    "seeds",
-    type=click.Path(path_type=Path),
-    default=Path("seeds/demo.toml"),
-    show_default=True,
-    help="The demo's seed file.",
-)
+@db_option(DEMO_DB)
+@seeds_option(Path("seeds/demo.toml"))
 def demo(db_path: Path, seeds: Path) -> None:
     """Serve the bundled news site on 127.0.0.1, crawl it and show what was stored.
 

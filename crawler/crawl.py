@@ -10,6 +10,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from crawler.logs import setup_logging
+from crawler.progress import plural, progress_line
 from crawler.settings import build_settings
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
@@ -48,17 +49,13 @@ class CrawlSummary:
 
     def line(self) -> str:
         """The one-line summary a crawl ends with."""
-        new, updated, unchanged = (
-            self.total(f"articles/{k}") for k in ("new", "updated", "unchanged")
-        )
+        totals: Counter[str] = Counter()
+        for result in self.results:
+            totals.update({k: v for k, v in result.stats.items() if k.startswith("newsmon/")})
         errors: Counter[str] = sum((r.errors_by_kind for r in self.results), Counter())
         detail = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
-        n = len(self.results)
-        return (
-            f"crawled {n} source{'s' if n != 1 else ''}: {self.total('pages')} pages, "
-            f"{new + updated + unchanged} articles ({new} new, {updated} updated, "
-            f"{unchanged} unchanged), {self.total('extract/not_article')} not articles, "
-            f"{sum(errors.values())} errors" + (f" ({detail})" if detail else "")
+        return f"crawled {plural(len(self.results), 'source')}: {progress_line(totals)}" + (
+            f" ({detail})" if detail else ""
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy import signals
@@ -46,14 +47,18 @@ class Progress:
         )
 
 
-def progress_line(stats: dict[str, Any]) -> str:
+def progress_line(stats: Mapping[str, Any]) -> str:
     """One line of counts from a crawl's stats."""
-    new = stats.get("newsmon/articles/new", 0)
-    updated = stats.get("newsmon/articles/updated", 0)
-    unchanged = stats.get("newsmon/articles/unchanged", 0)
-    errors = stats.get("newsmon/errors", 0)
+    new, updated, unchanged = (
+        stats.get(f"newsmon/articles/{k}", 0) for k in ("new", "updated", "unchanged")
+    )
     return (
         f"{stats.get('newsmon/pages', 0)} pages · {new + updated + unchanged} articles "
         f"({new} new, {updated} updated, {unchanged} unchanged) · "
-        f"{errors} error{'s' if errors != 1 else ''}"
+        f"{stats.get('newsmon/extract/not_article', 0)} not articles · "
+        f"{plural(stats.get('newsmon/errors', 0), 'error')}"
     )
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
