@@ -136,7 +136,8 @@ def sources(check: bool, seeds: Path) -> None:
     "--json",
     "as_json",
     is_flag=True,
-    help="Print JSON: title, text, published, outlet, author, url.",
+    help="Print JSON: title, text, published, outlet, author, url, then editor, captions, "
+    "quality, flags, simplified.",
 )
 def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -> None:
     """Extract the article from a saved page (a file, or - for standard input).
@@ -150,8 +151,16 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
     article = extract_article(page.read(), url, content_type)
     if as_json:
         keys = ("title", "text", "published", "outlet", "author", "url")
-        record = {k: getattr(article, k) if article else None for k in keys}
+        record: dict[str, Any] = {k: getattr(article, k) if article else None for k in keys}
         record["url"] = url
+        if article is not None:
+            record |= {
+                "editor": article.editor,
+                "captions": list(article.captions),
+                "quality": article.quality,
+                "flags": list(article.flags),
+                "simplified": article.simplified,
+            }
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     if article is None:

@@ -137,6 +137,12 @@ class Store:
             "text": article.text,
             "text_hash": digest,
             "encoding": article.encoding,
+            # Only where it differs: most pages are Simplified already.
+            "text_simplified": article.simplified if article.simplified != article.text else None,
+            "editor": article.editor,
+            "captions": _json_list(article.captions),
+            "quality": article.quality,
+            "flags": _json_list(article.flags),
             "last_seen": seen_at,
         }
         with self.db.atomic():
@@ -189,3 +195,7 @@ class Store:
                 "run_id": run_id,
             }
         )
+
+
+def _json_list(values: tuple[str, ...]) -> str | None:
+    return json.dumps(values, ensure_ascii=False) if values else None

@@ -103,3 +103,15 @@ def m001_foundation(db: Database) -> None:
     db["fetches"].create_index(["url", "fetched_at"])
     db["fetches"].create_index(["run_id"])
     db["crawl_runs"].create_index(["source_id", "started"])
+
+
+@migrations()
+def m002_cleaned_text(db: Database) -> None:
+    """What the cleaning stage adds to an article: its Simplified text, editor, captions and
+    how damaged the page's script was."""
+    articles = db.table("articles")
+    articles.add_column("text_simplified", str)
+    articles.add_column("editor", str)
+    articles.add_column("captions", str)
+    articles.add_column("quality", float)
+    articles.add_column("flags", str)

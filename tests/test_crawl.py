@@ -130,3 +130,29 @@ def test_unreachable_source_fails_with_one_line(tmp_path: Any) -> None:
     assert "Traceback" not in result.stderr
     run = next(Database(db_path).query("select status, error from crawl_runs"))
     assert run["status"] == "failed" and "connection refused" in run["error"]
+
+
+def test_stored_articles_carry_no_chrome_or_spam(crawled: dict[str, Any]) -> None:
+    chrome = (
+        "友情链接",
+        "京ICP备",
+        "相关稿件",
+        "上一条",
+        "下一条",
+        "分享到",
+        "点赞",
+        "责任编辑",
+        "声明：",
+        "次阅读",
+        "当前位置",
+        "澳门金沙",
+        "百家乐",
+        "成人视频",
+    )
+    for row in crawled["db"]["articles"].rows:
+        text = row["text_simplified"] or row["text"]
+        assert not [c for c in chrome if c in text], row["url"]
+    editors = {row["editor"] for row in crawled["db"]["articles"].rows}
+    assert None not in editors
+    damaged = list(crawled["db"].query("select flags, quality from articles where quality < 1"))
+    assert damaged and all("pinyin_garbled" in row["flags"] for row in damaged)

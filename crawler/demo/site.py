@@ -335,10 +335,13 @@ def _body_html(article: DemoArticle) -> Markup:
 
 def _break_lines(text: Markup) -> Markup:
     """Hard line breaks inside words, as when a page was pasted from a fixed-width layout."""
-    if "人工智能" in text:
-        return Markup(text.replace("人工智能", "人工<br>\n智能", 1))
-    cut = len(text) // 2
-    return Markup(text[:cut] + Markup("<br>\n") + text[cut:])
+    html = str(text)  # already escaped: the break is markup, added to it as such
+    if "人工智能" in html:
+        return Markup(html.replace("人工智能", "人工<br>\n智能", 1))
+    cut = len(html) // 2
+    while "&" in html[max(0, cut - 6) : cut]:  # never inside an entity such as &amp;
+        cut -= 1
+    return Markup(html[:cut] + "<br>\n" + html[cut:])
 
 
 def _to_traditional(html: str) -> str:

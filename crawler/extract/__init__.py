@@ -1,70 +1,178 @@
-"""Extraction: page bytes in, an :class:`Article` out. Pure: no network, no database."""
+"""Extraction: page bytes in, a clean :class:`Article` out. Pure: no network, no database.
+
+Two extractors read each page, trafilatura and readability-lxml: each fails on pages the
+other reads well (trafilatura keeps whole layout tables of old portals, readability sometimes
+keeps only a caption). Both outputs are cleaned, and the one that reads most like an article
+(most sentence text, least of everything else) is kept.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
 
+import lxml.html
 import trafilatura
+from readability import Document as Readability
 from trafilatura.settings import Document
 
+from crawler.clean import Cleaned, clean_text, prose_chars
+from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_html
+from crawler.extract.meta import page_metadata
 
 log = logging.getLogger(__name__)
 
-# Shorter bodies are captions, teasers or empty shells, not articles (a short Chinese news
-# brief still runs to well over this many characters).
-MIN_BODY_CHARS = 80
-OUTLET = re.compile(r"(?:来源|來源|稿源)\s*[：:]\s*([^\s|<>]{2,30})")
-# "作者：记者 陈晓" is a label and a role before the name; a bare 文 is only a label with a colon,
-# since names start with 文 too.
-AUTHOR_LABEL = re.compile(r"^(?:(?:作者|撰文|记者|記者)\s*[：:]?\s*|文\s*[：:/／]\s*)+")
+# An article has at least a few sentences; list pages, index pages and shells do not.
+MIN_PROSE_CHARS = 60
+# Each non-sentence character counts against a candidate this much: a body padded with
+# navigation and link lists loses to a shorter one that is all sentences.
+NON_PROSE_WEIGHT = 2
+# Teaser lists (search results, forum indexes) repeat a "read more" link under each item.
+READ_MORE = re.compile(r"^(?:阅读全文|查看全文|显示全文|显示全部|展开全文)\s*(?:>>|»|›|>)?$")
+READ_MORE_LIMIT = 3
+# A body this long and this much sentences is taken from trafilatura without a second opinion.
+CONFIDENT_PROSE_CHARS = 600
+CONFIDENT_REST_SHARE = 0.05
+# A body whose lines are mostly the page's own link titles is a list of articles.
+MIN_LINK_TITLE = 8
+MAX_LINKED_SHARE = 0.5
+EDITOR_IN_PAGE = re.compile(
+    r"(?:责任编辑|責任編輯|责编)\s*[：:]\s*(?:<[^>]{0,200}>\s*)*([\u4e00-\u9fff·]{2,8})"
+)
+BLOCK_TAGS = (
+    "p", "div", "br", "li", "tr", "table", "section", "article", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Article:
-    """What a reader wants from a page: the body and who published it when."""
+    """What a reader wants from a page: the body, who published it when, and how sound it is."""
 
     url: str
     title: str | None
-    text: str
+    text: str  # the body as the page wrote it (a machine-converted page back in Simplified)
     published: str | None
     author: str | None
     outlet: str | None
     encoding: str
+    simplified: str = ""  # the body in Simplified characters, for tagging and search
+    editor: str | None = None
+    captions: tuple[str, ...] = ()
+    quality: float = 1.0  # 1.0 sound; lower when the page's script was damaged
+    flags: tuple[str, ...] = ()  # traditional, pinyin_garbled, lost_punctuation, mojibake
+    removed: Counter[str] = field(default_factory=Counter, compare=False)
 
-    def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["removed"] = dict(self.removed)
+        return record
 
 
-def extract_article(html: bytes, url: str, content_type: str | None = None) -> Article | None:
+def extract_article(
+    html: bytes, url: str, content_type: str | None = None, fetched_at: datetime | None = None
+) -> Article | None:
     """The article in ``html`` (raw bytes as served), or None when the page holds none."""
     try:
         text, encoding = decode_html(html, content_type)
-        doc = trafilatura.bare_extraction(
-            text,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            deduplicate=False,
-        )
-    except Exception as exc:  # noqa: BLE001 - any parser failure means "no article here"
-        log.warning("extraction failed for %s: %s", url, exc)
+        tree = lxml.html.document_fromstring(text)
+        meta = page_metadata(tree, url, fetched_at)
+        links = _link_texts(tree)
+        first = clean_text(_by_trafilatura(tree, url), meta.title)
+        second = clean_text(_by_readability(text), meta.title) if _doubtful(first) else first
+    except Exception as exc:  # noqa: BLE001 - a page no parser can read holds no article
+        log.info("no article in %s: %s", url, exc)
         return None
-    if not isinstance(doc, Document) or not doc.text:
+    body = max(first, second, key=_article_score)
+    if body is None or not _is_article(body, links):
         return None
-    body = doc.text.strip()
-    if len(re.sub(r"\s", "", body)) < MIN_BODY_CHARS:
-        return None
-    outlet = OUTLET.search(trafilatura.html2txt(text) or "")
+    # A machine-converted page (body read back in Simplified) gets the same repair in its
+    # metadata, which came through the same converter.
+    repair = _repair_script if "pinyin_garbled" in body.flags else _unchanged
     return Article(
         url=url,
-        title=doc.title or None,
-        text=body,
-        published=doc.date or None,
-        author=AUTHOR_LABEL.sub("", doc.author or "") or None,
-        outlet=outlet.group(1) if outlet else None,
+        title=repair(meta.title),
+        text=body.text,
+        published=meta.published,
+        author=repair(meta.author),
+        outlet=repair(meta.outlet or body.outlet),
         encoding=encoding,
+        simplified=body.simplified,
+        editor=body.editor or _editor_in_page(text),
+        captions=body.captions,
+        quality=body.quality,
+        flags=body.flags,
+        removed=body.removed,
     )
+
+
+def _editor_in_page(html: str) -> str | None:
+    """The 责任编辑 line, which extractors often drop with the chrome around it."""
+    match = EDITOR_IN_PAGE.search(html)
+    return match.group(1) if match else None
+
+
+def _repair_script(value: str | None) -> str | None:
+    return to_simplified(remove_pinyin_tags(value)) if value else value
+
+
+def _unchanged(value: str | None) -> str | None:
+    return value
+
+
+def _by_trafilatura(tree: lxml.html.HtmlElement, url: str) -> str:
+    # fast: trafilatura's own fallbacks are replaced by readability below.
+    doc = trafilatura.bare_extraction(
+        tree, url=url, fast=True, include_comments=False, include_tables=True, deduplicate=False
+    )
+    return (doc.text or "") if isinstance(doc, Document) else ""
+
+
+def _by_readability(text: str) -> str:
+    summary = Readability(text).summary(html_partial=True)
+    if not summary.strip():
+        return ""
+    root = lxml.html.fromstring(summary)
+    for element in root.iter(*BLOCK_TAGS):  # keep paragraphs apart in plain text
+        element.tail = "\n" + (element.tail or "")
+    return str(root.text_content())
+
+
+def _prose_and_rest(body: Cleaned) -> tuple[int, int]:
+    prose = prose_chars(body.simplified)
+    return prose, len(re.sub(r"\s", "", body.simplified)) - prose
+
+
+def _article_score(body: Cleaned) -> int:
+    prose, rest = _prose_and_rest(body)
+    return prose - NON_PROSE_WEIGHT * rest
+
+
+def _doubtful(body: Cleaned) -> bool:
+    """Whether trafilatura's body needs readability's opinion: too short, or too little of it
+    sentences (the other one can only win where this one carries chrome or missed text)."""
+    prose, rest = _prose_and_rest(body)
+    return prose < CONFIDENT_PROSE_CHARS or rest > CONFIDENT_REST_SHARE * (prose + rest)
+
+
+def _link_texts(tree: lxml.html.HtmlElement) -> set[str]:
+    """The texts of the page's links long enough to be titles (before trafilatura prunes it)."""
+    texts = (re.sub(r"\s", "", a.text_content()) for a in tree.iter("a"))
+    return {t for t in texts if len(t) >= MIN_LINK_TITLE}
+
+
+def _is_article(body: Cleaned, links: set[str]) -> bool:
+    """Enough sentences, and not mostly the page's own link titles (a list or index page)."""
+    lines = [re.sub(r"\s", "", line) for line in body.text.splitlines()]
+    total = sum(map(len, lines))
+    if prose_chars(body.simplified) < MIN_PROSE_CHARS or not total:
+        return False
+    if sum(bool(READ_MORE.match(line)) for line in lines) >= READ_MORE_LIMIT:
+        return False
+    linked = sum(min(len(line), sum(len(k) for k in links if k in line)) for line in lines)
+    return linked / total <= MAX_LINKED_SHARE

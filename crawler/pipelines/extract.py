@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from crawler.extract import extract_article
@@ -20,7 +21,15 @@ class ExtractPipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Page):
-            item.article = extract_article(item.body, item.fetch.url, item.fetch.content_type)
+            fetch = item.fetch
+            item.article = extract_article(
+                item.body, fetch.url, fetch.content_type, datetime.fromisoformat(fetch.fetched_at)
+            )
             if item.article is None:
                 self.stats.inc_value("newsmon/extract/not_article")
+            else:
+                for reason, lines in item.article.removed.items():
+                    self.stats.inc_value(f"newsmon/clean/{reason}", lines)
+                for flag in item.article.flags:
+                    self.stats.inc_value(f"newsmon/script/{flag}")
         return item

@@ -1,0 +1,74 @@
+"""Structure repair: whitespace, headings a page prints twice, words broken across lines."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import jieba
+
+from crawler.clean.script import CJK
+
+SPACES = re.compile(r"[ \t\u00a0\u2002-\u200b\u3000\ufeff]+")
+SPACE_BETWEEN_CJK = re.compile(
+    rf"(?<=[{CJK}，。、；：！？“”（）《》]) (?=[{CJK}，。、；：！？“”（）《》])"
+)
+# A run of Chinese text printed twice in a row: a heading and its styled copy (seed 000's
+# 扶持政策密集出台扶持政策密集出台). Four characters at least: 谢谢, 看看, 哈哈哈哈 are words.
+DOUBLED = re.compile(rf"([{CJK}“”—《》（）0-9]{{4,60}}?)\1")
+ENDS_SENTENCE = re.compile(r"[。！？!?；;：:…”’」』）)\]】>》]$")
+STARTS_NEW_BLOCK = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|（[一二三四五六七八九十\d]+）|\d+[、.．]|[·•●■◆▲-])"
+)
+# A fragment this long that ends mid-sentence is a paragraph cut by a hard line break.
+FRAGMENT_CHARS = 30
+
+
+def normalize_line(line: str) -> str:
+    """One space for any run of spaces, none at the ends."""
+    return SPACES.sub(" ", line).strip()
+
+
+def squeeze(line: str) -> str:
+    """No spaces between Chinese characters (layout: 编 辑, 作 者, justified lines)."""
+    return SPACE_BETWEEN_CJK.sub("", line)
+
+
+def undouble(line: str) -> str:
+    """Print each doubled run of Chinese text once."""
+    return DOUBLED.sub(r"\1", line)
+
+
+def continues_previous(lines: list[str]) -> list[bool]:
+    """For each line, whether a hard break cut it off the line before (人工 / 智能)."""
+    flags, current = [], ""
+    for line in lines:
+        joined = bool(current) and _continues(current, line)
+        flags.append(joined)
+        current = current + line if joined else line
+    return flags
+
+
+def _continues(previous: str, line: str) -> bool:
+    if not previous or not line or ENDS_SENTENCE.search(previous) or STARTS_NEW_BLOCK.match(line):
+        return False
+    if not (re.match(f"[{CJK}]", line) and re.search(f"[{CJK}，、]$", previous)):
+        return False
+    if len(previous) >= FRAGMENT_CHARS and ("，" in previous or previous.endswith(("，", "、"))):
+        return True
+    return _word_across(previous, line)
+
+
+def _word_across(previous: str, line: str) -> bool:
+    """Whether a four-character dictionary word spans the break, two and two (人工|智能).
+
+    Shorter words match across too many honest line ends to be evidence of a cut."""
+    word = previous[-2:] + line[:2]
+    return len(word) == 4 and _dictionary().get(word, 0) > 0
+
+
+@cache
+def _dictionary() -> dict[str, int]:
+    jieba.setLogLevel(60)  # its "Building prefix dict" chatter on stderr says nothing useful
+    jieba.initialize()
+    return jieba.dt.FREQ
