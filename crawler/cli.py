@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,17 @@ def seeds_option(default: Path = Path("seeds")) -> Callable[[F], F]:
         default=default,
         show_default=True,
         help="Seed file or folder of seed files (*.toml).",
+    )
+
+
+def taxonomy_option() -> Callable[[F], F]:
+    return click.option(
+        "--taxonomy",
+        "taxonomy",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A taxonomy file extending the shipped topics (repeatable).",
     )
 
 
@@ -84,8 +96,14 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only errors and the summary.")
 @db_option()
 @seeds_option()
+@taxonomy_option()
 def crawl(
-    source_ids: tuple[str, ...], base_url: str | None, quiet: bool, db_path: Path, seeds: Path
+    source_ids: tuple[str, ...],
+    base_url: str | None,
+    quiet: bool,
+    db_path: Path,
+    seeds: Path,
+    taxonomy: tuple[Path, ...],
 ) -> None:
     """Crawl sources once and store new and changed articles.
 
@@ -100,7 +118,10 @@ def crawl(
     sources = _select(_load(seeds), source_ids)
     if base_url:
         sources = [s.rebased(base_url) for s in sources]
-    summary = run_crawl(sources, db_path, progress=not quiet)
+    _check_taxonomy(taxonomy)
+    summary = run_crawl(
+        sources, db_path, progress=not quiet, NEWSMON_TAXONOMY=[str(p) for p in taxonomy]
+    )
     click.echo(summary.line())
     if summary.failed:
         raise click.ClickException(f"failed sources: {', '.join(summary.failed)}")
@@ -169,6 +190,92 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
         f"{article.title}\n{article.published or ''} {article.outlet or ''} "
         f"{article.author or ''}\n\n{article.text}"
     )
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"))
+@click.option("--title", help="The article's headline (helps find its top and its regions).")
+@click.option("--published", metavar="DATE", help="When it was published (completes 5月31日).")
+@click.option("--json", "as_json", is_flag=True, help="Print the tags as JSON.")
+@taxonomy_option()
+def tag(
+    file: BinaryIO,
+    title: str | None,
+    published: str | None,
+    as_json: bool,
+    taxonomy: tuple[Path, ...],
+) -> None:
+    """Tag a plain-text article (a file, or - for standard input).
+
+    Prints regions (mentioned, primary), topics, policy documents, keywords, amounts and
+    release events. The text is cleaned first, so a page copied whole is fine.
+
+    Example:
+
+        newsmon tag article.txt --title "深圳发布人工智能行动方案" --json
+    """
+    from crawler.classify import classify
+    from crawler.clean import clean_text
+    from crawler.extract.decode import decode_html
+
+    text, _ = decode_html(file.read())
+    cleaned = clean_text(text, title)
+    tags = classify(cleaned.simplified, title, published, _check_taxonomy(taxonomy))
+    record = tags.to_json()
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    regions = record["regions"]
+    click.echo(
+        f"regions:  {' '.join(regions['primary'])}  (mentioned: {' '.join(regions['mentioned'])})"
+    )
+    for topic in tags.topics:
+        click.echo(f"topic:    {topic.topic} ({topic.score:g}): {topic.evidence[:60]}")
+    for policy in tags.policies:
+        click.echo(f"policy:   《{policy.title}》 {policy.region or ''} {policy.date or ''}")
+    click.echo(f"keywords: {' '.join(tags.keywords)}")
+
+
+@main.command()
+@db_option()
+@taxonomy_option()
+def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
+    """Re-tag every stored article, after a taxonomy change.
+
+    Example:
+
+        newsmon reclassify --db db/news.db --taxonomy my-topics.toml
+    """
+    from crawler.classify import classify
+    from crawler.db import Store, now, open_db
+
+    chosen = _check_taxonomy(taxonomy)
+    store = Store(open_db(db_path))
+    rows = list(
+        store.db.query(
+            "select id, title, published, coalesce(text_simplified, text) as body from articles"
+        )
+    )
+    new_policies = topics = 0
+    with click.progressbar(rows, label="reclassifying", file=sys.stderr) as bar:
+        for row in bar:
+            tags = classify(row["body"], row["title"], row["published"], chosen)
+            new_policies += len(store.save_tags(row["id"], tags, now()))
+            topics += len(tags.topics)
+    click.echo(
+        f"reclassified {len(rows)} articles: {topics} topic tags, "
+        f"{new_policies} policies seen for the first time"
+    )
+
+
+def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
+    """The shipped taxonomy extended by ``paths``; a bad file is a one-line error."""
+    from crawler.classify.topics import load_taxonomy
+
+    try:
+        return load_taxonomy(*paths)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -13,6 +13,9 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from crawler.classify import Tags
+from crawler.classify.gazetteer import load_gazetteer
+from crawler.classify.policies import PolicyMention
 from crawler.extract import Article
 from crawler.sources import Source
 
@@ -125,8 +128,12 @@ class Store:
     def record_fetch(self, run_id: int, source_id: str, fetch: dict[str, Any]) -> None:
         self.db.table("fetches").insert({"run_id": run_id, "source_id": source_id, **fetch})
 
-    def save_article(self, article: Article, source_id: str, run_id: int, seen_at: str) -> Outcome:
-        """Insert or update the article at its canonical URL; a changed body is a new version."""
+    def save_article(
+        self, article: Article, source_id: str, run_id: int, seen_at: str
+    ) -> tuple[Outcome, int]:
+        """Insert or update the article at its canonical URL; a changed body is a new version.
+
+        Returns what happened and the article's id."""
         digest = text_hash(article.text)
         fields = {
             "source_id": source_id,
@@ -164,16 +171,98 @@ class Store:
                     },
                 )
                 self._add_version(article_id, 1, article, digest, seen_at, run_id)
-                return "new"
+                return "new", article_id
             if row["text_hash"] == digest:
                 self.db.table("articles").update(row["id"], {"last_seen": seen_at})
-                return "unchanged"
+                return "unchanged", row["id"]
             version = row["version"] + 1
             self.db.table("articles").update(
                 row["id"], {**fields, "version": version, "last_changed": seen_at}
             )
             self._add_version(row["id"], version, article, digest, seen_at, run_id)
-            return "updated"
+            return "updated", row["id"]
+
+    def save_tags(self, article_id: int, tags: Tags, tagged_at: str) -> list[str]:
+        """Replace the article's tags; returns the titles of policies seen here first."""
+        new_policies = []
+        with self.db.atomic():
+            for table in ("article_regions", "article_topics", "article_policies"):
+                self.db.execute(f"delete from [{table}] where article_id = ?", [article_id])
+            self._save_regions(article_id, tags)
+            self.db.table("article_topics").insert_all(
+                {
+                    "article_id": article_id,
+                    "topic": t.topic,
+                    "score": t.score,
+                    "evidence": t.evidence,
+                }
+                for t in tags.topics
+            )
+            for policy in tags.policies:
+                policy_id, new = self._policy_id(policy, article_id, tagged_at)
+                if new:
+                    new_policies.append(policy.title)
+                self.db.table("article_policies").insert(
+                    {
+                        "article_id": article_id,
+                        "policy_id": policy_id,
+                        "region": policy.region,
+                        "date": policy.date,
+                        "context": policy.context,
+                    },
+                    replace=True,
+                )
+            tagged = tags.to_json()
+            self.db.table("articles").update(
+                article_id,
+                {
+                    "keywords": json.dumps(tagged["keywords"], ensure_ascii=False),
+                    "amounts": json.dumps(tagged["amounts"], ensure_ascii=False),
+                    "events": json.dumps(tagged["events"], ensure_ascii=False),
+                    "tagged_at": tagged_at,
+                },
+            )
+        return new_policies
+
+    def _save_regions(self, article_id: int, tags: Tags) -> None:
+        regions = tags.regions
+        names = dict.fromkeys((*regions.mentioned, *regions.primary, *regions.implied))
+        gazetteer = load_gazetteer()
+        places = [gazetteer.place(name) for name in names]
+        self.db.table("regions").upsert_all(
+            [asdict(p) for p in places if p is not None]
+            + [{"name": n} for n, p in zip(names, places, strict=True) if p is None],
+            pk="name",
+            alter=True,
+        )
+        self.db.table("article_regions").insert_all(
+            {
+                "article_id": article_id,
+                "region": name,
+                "mentioned": int(name in regions.mentioned),
+                "is_primary": int(name in regions.primary),
+                "implied": int(name in regions.implied),
+                "evidence": regions.evidence.get(name),
+            }
+            for name in names
+        )
+
+    def _policy_id(self, policy: PolicyMention, article_id: int, seen_at: str) -> tuple[int, bool]:
+        """The id of the policy with this title, and whether this sighting created it."""
+        row = next(self.db.query("select id from policies where title = ?", [policy.title]), None)
+        if row is not None:
+            return row["id"], False
+        new_id = self._insert(
+            "policies",
+            {
+                "title": policy.title,
+                "region": policy.region,
+                "date": policy.date,
+                "first_article_id": article_id,
+                "first_seen": seen_at,
+            },
+        )
+        return new_id, True
 
     def _add_version(
         self,

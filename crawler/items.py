@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.classify import Tags
 from crawler.extract import Article
 
 
@@ -29,8 +30,9 @@ class Fetch:
 
 @dataclass
 class Page:
-    """An article page as served; the extract pipeline fills ``article``."""
+    """An article page as served; the pipelines fill ``article`` and then ``tags``."""
 
     fetch: Fetch
     body: bytes = field(repr=False)
     article: Article | None = None
+    tags: Tags | None = None

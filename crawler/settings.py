@@ -32,12 +32,14 @@ LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record inst
 
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 300,
+    "crawler.pipelines.classify.ClassifyPipeline": 500,
     "crawler.pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {"crawler.progress.Progress": 500}
 
 NEWSMON_DB = "db/news.db"
 NEWSMON_PROGRESS = False
+NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped one
 
 
 def build_settings(db_path: str | Path, progress: bool = False, **overrides: Any) -> Settings:

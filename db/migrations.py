@@ -115,3 +115,52 @@ def m002_cleaned_text(db: Database) -> None:
     articles.add_column("captions", str)
     articles.add_column("quality", float)
     articles.add_column("flags", str)
+
+
+@migrations()
+def m003_tags(db: Database) -> None:
+    """Tags: regions (a gazetteer slice), topics with evidence, policy documents, and the
+    keywords, amounts and release events of each article."""
+    db["regions"].create(
+        {"name": str, "level": str, "code": str, "parent": str, "province": str}, pk="name"
+    )
+    db["article_regions"].create(
+        {
+            "article_id": int,
+            "region": str,
+            "mentioned": int,
+            "is_primary": int,
+            "implied": int,
+            "evidence": str,
+        },
+        pk=("article_id", "region"),
+        foreign_keys=[("article_id", "articles"), ("region", "regions")],
+    )
+    db["article_topics"].create(
+        {"article_id": int, "topic": str, "score": float, "evidence": str},
+        pk=("article_id", "topic"),
+        foreign_keys=[("article_id", "articles")],
+    )
+    db["policies"].create(
+        {
+            "id": int,
+            "title": str,
+            "region": str,
+            "date": str,
+            "first_article_id": int,
+            "first_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("first_article_id", "articles")],
+    )
+    db["policies"].create_index(["title"], unique=True)
+    db["article_policies"].create(
+        {"article_id": int, "policy_id": int, "region": str, "date": str, "context": str},
+        pk=("article_id", "policy_id"),
+        foreign_keys=[("article_id", "articles"), ("policy_id", "policies")],
+    )
+    db["article_regions"].create_index(["region"])
+    db["article_topics"].create_index(["topic"])
+    articles = db.table("articles")
+    for column in ("keywords", "amounts", "events", "tagged_at"):
+        articles.add_column(column, str)

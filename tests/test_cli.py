@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from sqlite_utils import Database
@@ -60,3 +62,54 @@ def test_demo_crawls_the_bundled_site_into_its_database(tmp_path: Path, site: De
     db = Database(db_path)
     assert db["articles"].count == len(public)
     assert {r["encoding"] for r in db["articles"].rows} == {"utf-8", "gb18030", "big5hkscs"}
+
+
+def test_tag_prints_the_json_contract(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(
+        "5月31日，深圳市人民政府办公厅印发《深圳市加快推动人工智能高质量发展高水平应用行动方案"
+        "（2023—2024年）》，统筹设立规模1000亿元的人工智能基金群，建设智能算力中心。\n"
+        "方案提出，到2024年深圳人工智能核心产业规模突破3000亿元，打造一批应用场景。",
+        encoding="gbk",  # any charset a saved page has
+    )
+    result = newsmon(
+        "tag",
+        str(article),
+        "--title",
+        "深圳发布人工智能行动方案",
+        "--published",
+        "2023-06-01",
+        "--json",
+    )
+    tags = json.loads(result.stdout)
+    assert list(tags) == ["regions", "topics", "policies", "keywords", "amounts", "events"]
+    assert tags["regions"]["primary"] == ["深圳"]
+    assert {"policy", "funding"} <= set(tags["topics"])
+    assert tags["policies"] == [
+        {
+            "title": "深圳市加快推动人工智能高质量发展高水平应用行动方案（2023—2024年）",
+            "region": "深圳",
+            "date": "2023-05-31",
+        }
+    ]
+    assert any(a["text"].startswith("1000亿元") for a in tags["amounts"])
+    assert tags["events"][0]["issuer"] == "深圳市人民政府办公厅"
+
+
+def test_reclassify_applies_a_new_taxonomy(tmp_path: Path, demo_server: Any) -> None:
+    db_path = tmp_path / "news.db"
+    newsmon("crawl", "--source", "demo", "--base-url", demo_server.url, "--db", str(db_path), "-q")
+    extra = tmp_path / "mine.toml"
+    extra.write_text(
+        '[topics.ports]\nname = "港口"\nthreshold = 1.0\nmin_mentions = 1\n'
+        '[topics.ports.cues]\n"港口" = 1.0\n"码头" = 1.0\n',
+        encoding="utf-8",
+    )
+    result = newsmon("reclassify", "--db", str(db_path), "--taxonomy", str(extra))
+    assert result.stdout.startswith("reclassified ")
+    ports = list(Database(db_path).query("select * from article_topics where topic = 'ports'"))
+    assert ports and all("港" in row["evidence"] or "码头" in row["evidence"] for row in ports)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[topics.x]\nweight = 'heavy'\n", encoding="utf-8")
+    failed = newsmon("reclassify", "--db", str(db_path), "--taxonomy", str(bad), check=False)
+    assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1

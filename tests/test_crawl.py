@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import opencc
 from sqlite_utils import Database
 
+from crawler.classify.policies import kind_of
 from crawler.demo.site import DemoArticle, DemoSite
 from tests.conftest import newsmon
 
@@ -156,3 +158,29 @@ def test_stored_articles_carry_no_chrome_or_spam(crawled: dict[str, Any]) -> Non
     assert None not in editors
     damaged = list(crawled["db"].query("select flags, quality from articles where quality < 1"))
     assert damaged and all("pinyin_garbled" in row["flags"] for row in damaged)
+
+
+def test_stored_articles_carry_tags_with_evidence(crawled: dict[str, Any], site: DemoSite) -> None:
+    db = crawled["db"]
+    untagged = list(db.query("select url from articles where tagged_at is null"))
+    assert not untagged
+    primary = list(
+        db.query("select count(distinct article_id) n from article_regions where is_primary")
+    )
+    assert primary[0]["n"] == db["articles"].count
+    topics = list(db.query("select topic, evidence from article_topics"))
+    assert topics and all(row["evidence"] for row in topics)
+    # A document named by several articles is one policy.
+    shared = list(
+        db.query(
+            "select p.title, count(*) n from policies p"
+            " join article_policies ap on ap.policy_id = p.id group by p.id having n > 1"
+        )
+    )
+    titles = [t for a in site.articles for p in a.paragraphs for t in re.findall("《(.+?)》", p)]
+    repeated = {t for t in titles if titles.count(t) > 1}
+    # (which titles are policies is test_policies' business)
+    expected = {t for t in repeated if kind_of(t) == "policy"}
+    assert len(expected) >= 4 and {row["title"] for row in shared} >= expected
+    sz = next(db.query("select region from policies where title like '深圳市加快推动人工智能%'"))
+    assert sz["region"] == "深圳"

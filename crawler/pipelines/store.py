@@ -36,8 +36,14 @@ class StorePipeline:
         if fetch.error is None and fetch.kind != "article":
             self.stats.inc_value("newsmon/listing_pages_ok")
         if isinstance(item, Page) and item.article is not None:
-            outcome = self.store.save_article(item.article, self.source.id, self.run_id, now())
+            seen_at = now()
+            outcome, article_id = self.store.save_article(
+                item.article, self.source.id, self.run_id, seen_at
+            )
             self.stats.inc_value(f"newsmon/articles/{outcome}")
+            if outcome != "unchanged" and item.tags is not None:
+                new_policies = self.store.save_tags(article_id, item.tags, seen_at)
+                self.stats.inc_value("newsmon/policies/new", len(new_policies))
         return item
 
     def close_spider(self) -> None:

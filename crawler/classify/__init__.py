@@ -1,0 +1,68 @@
+"""Classification: an article's text in, its tags out (TAXONOMY.md). Pure.
+
+Regions, topics (with the sentence that shows each), policy documents and their release
+events, keywords and money amounts. ``Tags.to_json()`` is the contract of ``newsmon tag``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from crawler.classify.amounts import Amount, amounts
+from crawler.classify.keywords import keywords
+from crawler.classify.policies import Event, PolicyMention, find_policies
+from crawler.classify.regions import RegionTags, places_in, tag_regions
+from crawler.classify.topics import Taxonomy, TopicTag, tag_topics
+from crawler.clean.script import to_simplified
+
+YEAR = re.compile(r"^((?:19|20)\d\d)")
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Everything the classifier says about one article."""
+
+    regions: RegionTags
+    topics: tuple[TopicTag, ...]
+    policies: tuple[PolicyMention, ...]
+    events: tuple[Event, ...]
+    keywords: tuple[str, ...]
+    amounts: tuple[Amount, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable shape external evaluation reads (``newsmon tag --json``)."""
+        return {
+            "regions": {
+                "mentioned": list(self.regions.mentioned),
+                "primary": list(self.regions.primary),
+            },
+            "topics": [t.topic for t in self.topics],
+            "policies": [
+                {"title": p.title, "region": p.region, "date": p.date} for p in self.policies
+            ],
+            "keywords": list(self.keywords),
+            "amounts": [asdict(a) for a in self.amounts],
+            "events": [asdict(e) for e in self.events],
+        }
+
+
+def classify(
+    text: str,
+    title: str | None = None,
+    published: str | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Tags:
+    """Tag an article: ``text`` is its cleaned body, ``published`` completes dates (5月31日)."""
+    text, title = to_simplified(text), to_simplified(title) if title else None
+    year = YEAR.match(published or "")
+    policies, events = find_policies(text, places_in, int(year.group(1)) if year else None)
+    return Tags(
+        regions=tag_regions(text, title),
+        topics=tag_topics(text, title, taxonomy),
+        policies=policies,
+        events=events,
+        keywords=keywords(text, title),
+        amounts=amounts(text),
+    )
