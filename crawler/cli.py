@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +40,16 @@ def seeds_option(default: Path = Path("seeds")) -> Callable[[F], F]:
         default=default,
         show_default=True,
         help="Seed file or folder of seed files (*.toml).",
+    )
+
+
+def source_option(verb: str) -> Callable[[F], F]:
+    return click.option(
+        "--source",
+        "source_ids",
+        multiple=True,
+        metavar="ID",
+        help=f"{verb} only this source (repeatable). Default: all sources.",
     )
 
 
@@ -81,19 +92,20 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
 
 
 @main.command()
-@click.option(
-    "--source",
-    "source_ids",
-    multiple=True,
-    metavar="ID",
-    help="Crawl only this source (repeatable). Default: all sources.",
-)
+@source_option("Crawl")
 @click.option(
     "--base-url",
     metavar="URL",
     help="Serve the chosen source's relative URLs from here (the demo site elsewhere).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only errors and the summary.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing on success (for cron): only errors."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress lines on stderr (default: when it is a terminal).",
+)
 @db_option()
 @seeds_option()
 @taxonomy_option()
@@ -101,13 +113,16 @@ def crawl(
     source_ids: tuple[str, ...],
     base_url: str | None,
     quiet: bool,
+    progress: bool | None,
     db_path: Path,
     seeds: Path,
     taxonomy: tuple[Path, ...],
 ) -> None:
-    """Crawl sources once and store new and changed articles.
+    """Crawl sources once and store new and changed articles (what cron runs).
 
-    Exits non-zero when a source could not be read at all.
+    Revisits are cheap: listings are asked for with If-None-Match/If-Modified-Since, and a
+    stored article is fetched again only when its watch window says so or its sitemap
+    entry is newer. Exits non-zero when a source could not be read at all.
 
     Example:
 
@@ -119,10 +134,13 @@ def crawl(
     if base_url:
         sources = [s.rebased(base_url) for s in sources]
     _check_taxonomy(taxonomy)
+    if progress is None:
+        progress = not quiet and sys.stderr.isatty()
     summary = run_crawl(
-        sources, db_path, progress=not quiet, NEWSMON_TAXONOMY=[str(p) for p in taxonomy]
+        sources, db_path, progress=progress, NEWSMON_TAXONOMY=[str(p) for p in taxonomy]
     )
-    click.echo(summary.line())
+    if not quiet:
+        click.echo(summary.line())
     if summary.failed:
         raise click.ClickException(f"failed sources: {', '.join(summary.failed)}")
 
@@ -190,6 +208,30 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
         f"{article.title}\n{article.published or ''} {article.outlet or ''} "
         f"{article.author or ''}\n\n{article.text}"
     )
+
+
+@main.command()
+@source_option("Schedule")
+@db_option()
+@seeds_option()
+@taxonomy_option()
+def daemon(
+    source_ids: tuple[str, ...], db_path: Path, seeds: Path, taxonomy: tuple[Path, ...]
+) -> None:
+    """Run every source on its own schedule until stopped (SIGTERM or Ctrl-C).
+
+    Each run is a `newsmon crawl` of one source; the plan lives in the database, so a
+    restart resumes it. `python scheduler.py` is the same.
+
+    Example:
+
+        newsmon daemon --db db/news.db --seeds seeds/
+    """
+    from crawler.daemon import run_daemon
+
+    _check_taxonomy(taxonomy)
+    sources = _select(_load(seeds), source_ids)
+    raise SystemExit(run_daemon(db_path, seeds, tuple(s.id for s in sources), taxonomy))
 
 
 @main.command()
@@ -279,30 +321,78 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
 
 
 @main.command()
+@click.option("--last", type=int, default=20, show_default=True, help="How many alerts.")
+@db_option()
+def alerts(last: int, db_path: Path) -> None:
+    """Show the latest alerts: new stories, changed articles (with the diff), new policies,
+    failing and recovered sources.
+
+    Example:
+
+        newsmon alerts --last 50 --db db/news.db
+    """
+    from crawler.report import alerts_report
+
+    click.echo(alerts_report(db_path, limit=last))
+
+
+@main.command()
 @db_option(DEMO_DB)
 @seeds_option(Path("seeds/demo.toml"))
 def demo(db_path: Path, seeds: Path) -> None:
-    """Serve the bundled news site on 127.0.0.1, crawl it and show what was stored.
+    """Serve the bundled news site on 127.0.0.1, crawl it, change it, crawl it again, and
+    show what was stored and the alerts the changes raised.
 
-    Needs no network: the site is written for newsmon and served from this process.
+    Needs no network: the site is written for newsmon and served from this process. The
+    demo's database starts empty each time.
 
     Example:
 
         newsmon demo --db db/demo.db
     """
-    from crawler.crawl import run_crawl
+    from crawler.db import now
     from crawler.demo.server import DemoServer
-    from crawler.report import database_summary
+    from crawler.demo.site import load_updates
+    from crawler.report import alerts_report, copies_report, database_summary, last_id
 
-    source = _select(_load(seeds), ("demo",))[0]
+    _select(_load(seeds), ("demo",))
+    for leftover in db_path.parent.glob(db_path.name + "*"):
+        leftover.unlink()
     started = time.monotonic()
     with DemoServer() as server:
-        click.echo(f"serving the demo site at {server.url}", err=True)
-        summary = run_crawl([source.rebased(server.url)], db_path, progress=True)
-    click.echo(summary.line())
+        click.echo(f"1. serving the demo site at {server.url}; first crawl:")
+        _crawl_demo(server.url, db_path, seeds)
+        before, known = last_id(db_path, "alerts"), last_id(db_path, "articles")
+        server.update(server.site.updated(load_updates(), now()))
+        click.echo(
+            "2. the site changed (one sentence edited, one page's chrome only, one article"
+            " syndicated, one new article); second crawl:"
+        )
+        _crawl_demo(server.url, db_path, seeds)
     click.echo(database_summary(db_path))
+    click.echo("3. alerts raised by the second crawl:")
+    click.echo(alerts_report(db_path, after_id=before))
+    click.echo(copies_report(db_path, after_id=known))
     click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: datasette {db_path}")
-    if summary.failed:
+
+
+def _crawl_demo(base_url: str, db_path: Path, seeds: Path) -> None:
+    """One `newsmon crawl` of the demo source, in its own process (one reactor per process)."""
+    args = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "crawl",
+        "--source",
+        "demo",
+        "--base-url",
+        base_url,
+        "--db",
+        str(db_path),
+        "--seeds",
+        str(seeds),
+    ]
+    if subprocess.run(args, check=False).returncode != 0:
         raise click.ClickException("the demo site could not be crawled")
 
 

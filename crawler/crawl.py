@@ -9,6 +9,7 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
+from crawler.db import Store, now, open_db
 from crawler.logs import setup_logging
 from crawler.progress import plural, progress_line
 from crawler.settings import build_settings
@@ -67,12 +68,16 @@ def run_crawl(
     Scrapy's reactor runs once per process, so this is called once per process: the CLI and
     tests run each crawl as its own ``newsmon crawl``.
     """
+    store = Store(open_db(db_path))
+    at = now()
+    plans = {source.id: store.revisit_plan(source.id, at) for source in sources}
+    store.db.close()
     process = CrawlerProcess(build_settings(db_path, progress, **settings))
     setup_logging()
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(NewsSpider)
-        process.crawl(crawler, source=source)
+        process.crawl(crawler, source=source, plan=plans[source.id])
         crawlers.append((source, crawler))
     process.start()
     return CrawlSummary([SourceResult(s.id, c.stats.get_stats()) for s, c in crawlers])

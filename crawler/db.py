@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -16,12 +17,16 @@ from sqlite_utils import Database
 from crawler.classify import Tags
 from crawler.classify.gazetteer import load_gazetteer
 from crawler.classify.policies import PolicyMention
+from crawler.dedup import NEAR_DISTANCE, bands, hamming, simhash
+from crawler.diff import TextDiff, diff_texts
 from crawler.extract import Article
 from crawler.sources import Source
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = Path("db/news.db")
 Outcome = Literal["new", "updated", "unchanged"]
+# Consecutive failed runs after which a source is reported failing.
+FAILING_AFTER = 3
 
 
 def _schema() -> ModuleType:
@@ -53,8 +58,13 @@ def open_db(path: str | Path) -> Database:
     # Readers (Datasette, the digest) run while a crawl writes: WAL lets them, and the busy
     # timeout makes a writer wait for another writer instead of failing.
     db.execute("PRAGMA busy_timeout = 10000")
-    db.enable_wal()
-    _schema().migrations.apply(db)
+    # Switching to WAL and migrating upgrade a read lock to a write lock, which SQLite refuses
+    # at once (no busy wait) when another process does the same: the daemon starts several
+    # crawls on a new file together. A file lock makes them take turns.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db.enable_wal()
+        _schema().migrations.apply(db)
     return db
 
 
@@ -83,6 +93,12 @@ class Store:
         self.db.table("sources").upsert_all(rows, pk="id")
 
     def start_run(self, source_id: str) -> int:
+        """A new run of ``source_id``; a run of it still marked running was cut off."""
+        self.db.execute(
+            "update crawl_runs set status = 'interrupted'"
+            " where source_id = ? and status = 'running'",
+            [source_id],
+        )
         return self._insert(
             "crawl_runs", {"source_id": source_id, "started": now(), "status": "running"}
         )
@@ -112,6 +128,48 @@ class Store:
                 **counts,
             },
         )
+        self._source_health(run_id, status, error)
+
+    def _source_health(self, run_id: int, status: str, error: str | None) -> None:
+        """Alert when a source has failed FAILING_AFTER runs in a row, and when it recovers."""
+        source_id = next(self.db.query("select source_id from crawl_runs where id = ?", [run_id]))[
+            "source_id"
+        ]
+        recent = [
+            r["status"]
+            for r in self.db.query(
+                "select status from crawl_runs where source_id = ? and finished is not null"
+                " order by id desc limit ?",
+                [source_id, FAILING_AFTER],
+            )
+        ]
+        last = next(
+            self.db.query(
+                "select kind from alerts where source_id = ? and kind in"
+                " ('source_failing', 'source_recovered') order by id desc limit 1",
+                [source_id],
+            ),
+            None,
+        )
+        failing = last is not None and last["kind"] == "source_failing"
+        at = now()
+        if status == "failed" and not failing and recent == ["failed"] * FAILING_AFTER:
+            self._alert(
+                "source_failing",
+                f"source:{source_id}:run:{run_id}",
+                at,
+                source_id=source_id,
+                title=f"{source_id}: {FAILING_AFTER} failed runs",
+                detail={"error": error},
+            )
+        elif status == "ok" and failing:
+            self._alert(
+                "source_recovered",
+                f"source:{source_id}:run:{run_id}",
+                at,
+                source_id=source_id,
+                title=f"{source_id} recovered",
+            )
 
     def last_error(self, run_id: int) -> str | None:
         """The most recent fetch error of a run, as the one line that explains a failed run."""
@@ -127,13 +185,31 @@ class Store:
 
     def record_fetch(self, run_id: int, source_id: str, fetch: dict[str, Any]) -> None:
         self.db.table("fetches").insert({"run_id": run_id, "source_id": source_id, **fetch})
+        if fetch.get("status") == 200 and (fetch.get("etag") or fetch.get("last_modified")):
+            self.db.table("validators").upsert(
+                {
+                    "url": fetch["url"],
+                    "source_id": source_id,
+                    "etag": fetch.get("etag"),
+                    "last_modified": fetch.get("last_modified"),
+                    "updated": fetch["fetched_at"],
+                },
+                pk="url",
+            )
 
     def save_article(
-        self, article: Article, source_id: str, run_id: int, seen_at: str
+        self,
+        article: Article,
+        source_id: str,
+        run_id: int,
+        seen_at: str,
+        watch: tuple[int, ...] = (),
     ) -> tuple[Outcome, int]:
         """Insert or update the article at its canonical URL; a changed body is a new version.
 
-        Returns what happened and the article's id."""
+        Raises the alerts that follow (a new story, a changed article) and plans the next
+        check from the ``watch`` window (seconds between checks). Returns what happened and
+        the article's id."""
         digest = text_hash(article.text)
         fields = {
             "source_id": source_id,
@@ -155,11 +231,13 @@ class Store:
         with self.db.atomic():
             row = next(
                 self.db.query(
-                    "select id, text_hash, version from articles where url = ?", [article.url]
+                    "select id, text, text_hash, version, checks from articles where url = ?",
+                    [article.url],
                 ),
                 None,
             )
             if row is None:
+                fingerprint = simhash(article.simplified)
                 article_id = self._insert(
                     "articles",
                     {
@@ -168,19 +246,112 @@ class Store:
                         "version": 1,
                         "first_seen": seen_at,
                         "last_changed": seen_at,
+                        "checks": 0,
+                        "next_check": _after(seen_at, watch, 0),
+                        "simhash": f"{fingerprint:016x}",
                     },
                 )
-                self._add_version(article_id, 1, article, digest, seen_at, run_id)
+                self._add_version(article_id, 1, article, digest, seen_at, run_id, None)
+                self._join_story(article_id, article, source_id, fingerprint, seen_at)
                 return "new", article_id
             if row["text_hash"] == digest:
+                self._checked(row["id"], row["checks"] + 1, seen_at, watch)
                 self.db.table("articles").update(row["id"], {"last_seen": seen_at})
                 return "unchanged", row["id"]
             version = row["version"] + 1
+            change = diff_texts(row["text"], article.text)
             self.db.table("articles").update(
                 row["id"], {**fields, "version": version, "last_changed": seen_at}
             )
-            self._add_version(row["id"], version, article, digest, seen_at, run_id)
+            # A changed article may change again soon: its watch starts over.
+            self._checked(row["id"], 0, seen_at, watch)
+            self._add_version(row["id"], version, article, digest, seen_at, run_id, change)
+            self._alert(
+                "changed_article",
+                f"article:{row['id']}:v{version}",
+                seen_at,
+                source_id=source_id,
+                article_id=row["id"],
+                title=article.title,
+                url=article.url,
+                detail=change.to_json(),
+            )
             return "updated", row["id"]
+
+    def article_checked(self, url: str, seen_at: str, watch: tuple[int, ...]) -> None:
+        """A re-check that found the page unchanged (HTTP 304): plan the next one."""
+        row = next(self.db.query("select id, checks from articles where url = ?", [url]), None)
+        if row is not None:
+            self._checked(row["id"], (row["checks"] or 0) + 1, seen_at, watch)
+            self.db.table("articles").update(row["id"], {"last_seen": seen_at})
+
+    def _checked(self, article_id: int, checks: int, seen_at: str, watch: tuple[int, ...]) -> None:
+        self.db.table("articles").update(
+            article_id, {"checks": checks, "next_check": _after(seen_at, watch, checks)}
+        )
+
+    def revisit_plan(self, source_id: str, at: str) -> RevisitPlan:
+        """What a crawl of ``source_id`` at ``at`` needs to revisit cheaply."""
+        validators = {
+            row["url"]: (row["etag"], row["last_modified"])
+            for row in self.db.query(
+                "select url, etag, last_modified from validators where source_id = ?", [source_id]
+            )
+        }
+        known = {
+            row["url"]: (row["next_check"], row["last_seen"])
+            for row in self.db.query(
+                "select url, next_check, last_seen from articles where source_id = ?", [source_id]
+            )
+        }
+        return RevisitPlan(at, validators, known)
+
+    def _join_story(
+        self, article_id: int, article: Article, source_id: str, fingerprint: int, seen_at: str
+    ) -> None:
+        """Put a new article in the story of a near-duplicate, or open a story (an alert)."""
+        keys = bands(fingerprint)
+        marks = ", ".join("?" * len(keys))
+        candidates = self.db.query(
+            "select a.id, a.simhash, a.story_id from article_bands b join articles a"
+            f" on a.id = b.article_id where b.band in ({marks}) and a.id != ?",
+            [*keys, article_id],
+        )
+        story = next(
+            (
+                c["story_id"]
+                for c in candidates
+                if c["story_id"] and hamming(int(c["simhash"], 16), fingerprint) <= NEAR_DISTANCE
+            ),
+            None,
+        )
+        self.db.table("article_bands").insert_all(
+            ({"band": key, "article_id": article_id} for key in keys), ignore=True
+        )
+        if story is None:
+            story = self._insert(
+                "stories",
+                {"first_article_id": article_id, "title": article.title, "created": seen_at},
+            )
+            self._alert(
+                "new_article",
+                f"story:{story}",
+                seen_at,
+                source_id=source_id,
+                article_id=article_id,
+                story_id=story,
+                title=article.title,
+                url=article.url,
+            )
+        self.db.table("articles").update(article_id, {"story_id": story})
+
+    def _alert(self, kind: str, subject: str, created: str, **fields: Any) -> None:
+        """Raise an alert once: the same kind and subject again is ignored."""
+        if isinstance(fields.get("detail"), dict):
+            fields["detail"] = json.dumps(fields["detail"], ensure_ascii=False)
+        self.db.table("alerts").insert(
+            {"kind": kind, "subject": subject, "created": created, **fields}, ignore=True
+        )
 
     def save_tags(self, article_id: int, tags: Tags, tagged_at: str) -> list[str]:
         """Replace the article's tags; returns the titles of policies seen here first."""
@@ -202,6 +373,19 @@ class Store:
                 policy_id, new = self._policy_id(policy, article_id, tagged_at)
                 if new:
                     new_policies.append(policy.title)
+                    self._alert(
+                        "new_policy",
+                        f"policy:{policy_id}",
+                        tagged_at,
+                        policy_id=policy_id,
+                        article_id=article_id,
+                        title=policy.title,
+                        detail={
+                            "region": policy.region,
+                            "date": policy.date,
+                            "context": policy.context,
+                        },
+                    )
                 self.db.table("article_policies").insert(
                     {
                         "article_id": article_id,
@@ -272,6 +456,7 @@ class Store:
         digest: str,
         seen_at: str,
         run_id: int,
+        change: TextDiff | None,
     ) -> None:
         self.db.table("versions").insert(
             {
@@ -282,8 +467,51 @@ class Store:
                 "text_hash": digest,
                 "seen_at": seen_at,
                 "run_id": run_id,
+                "diff": json.dumps(change.to_json(), ensure_ascii=False) if change else None,
             }
         )
+
+
+def _after(moment: str, watch: tuple[int, ...], checks: int) -> str | None:
+    """When the next check of an article falls due, or None when its watch is over."""
+    if checks >= len(watch):
+        return None
+    when = datetime.fromisoformat(moment) + timedelta(seconds=watch[checks])
+    return when.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RevisitPlan:
+    """What a crawl needs to revisit a source cheaply: validators for conditional requests,
+    and the articles already stored with when each is next due."""
+
+    at: str
+    validators: dict[str, tuple[str | None, str | None]]  # url: (ETag, Last-Modified)
+    known: dict[str, tuple[str | None, str]]  # url: (next check or None, last seen)
+
+    def due(self) -> list[str]:
+        """The stored articles whose next check has come."""
+        return [url for url, (due, _) in self.known.items() if due and due <= self.at]
+
+    def skip(self, url: str, lastmod: str | None = None) -> bool:
+        """Whether a link to ``url`` needs no request: stored, not due, not newer (sitemap)."""
+        if url not in self.known:
+            return False
+        due, seen = self.known[url]
+        # At or after the last visit: both are whole seconds, and a request that finds
+        # nothing new costs a 304.
+        if lastmod and _moment(lastmod) >= datetime.fromisoformat(seen):
+            return False
+        return not (due and due <= self.at)
+
+
+def _moment(text: str) -> datetime:
+    """A sitemap's lastmod as a UTC time; a bare date counts as its whole day (it may be
+    later than the last visit that same day)."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if len(text.strip()) <= 10:
+        moment += timedelta(days=1) - timedelta(seconds=1)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _json_list(values: tuple[str, ...]) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from crawler.db import open_db
+from crawler.diff import TextDiff, render_text
 
 PRIMARY_REGIONS = (
     "select region as name, count(*) n from article_regions where is_primary "
@@ -56,5 +58,67 @@ def database_summary(db_path: str | Path) -> str:
         "select title, url from articles order by first_seen desc, id desc limit 5"
     ):
         lines.append(f"  · {row['title']}  {row['url']}")
+    db.close()
+    return "\n".join(lines)
+
+
+ALERTS = """
+select alerts.*, articles.story_id as article_story from alerts
+left join articles on articles.id = alerts.article_id
+where alerts.id > ? order by alerts.id
+"""
+
+
+def alerts_report(db_path: str | Path, after_id: int = 0, limit: int | None = None) -> str:
+    """The alerts raised after ``after_id``, a few lines each: what, where, and the diff."""
+    db = open_db(db_path)
+    rows = list(db.query(ALERTS, [after_id]))
+    if limit is not None:
+        rows = rows[-limit:]
+    lines = []
+    for row in rows:
+        lines.append(f"[{row['kind']}] {row['title'] or ''}  {row['url'] or ''}".rstrip())
+        detail = json.loads(row["detail"]) if row["detail"] else {}
+        if row["kind"] == "changed_article":
+            lines += [
+                "    " + line for line in render_text(TextDiff.from_json(detail)).splitlines()
+            ]
+        elif row["kind"] == "new_policy":
+            lines.append(f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip())
+        story = row["story_id"] or row["article_story"]
+        if story is not None:
+            lines += [
+                f"    also on {copy['url']}"
+                for copy in db.query(
+                    "select url from articles where story_id = ? and id != ? order by id",
+                    [story, row["article_id"]],
+                )
+            ]
+    db.close()
+    return "\n".join(lines) if lines else "no alerts"
+
+
+def last_id(db_path: str | Path, table: str) -> int:
+    """The highest id in ``table`` (alerts, articles): what came later is what a run added."""
+    db = open_db(db_path)
+    value = next(db.query(f"select coalesce(max(id), 0) n from [{table}]"))["n"]
+    db.close()
+    return int(value)
+
+
+def copies_report(db_path: str | Path, after_id: int) -> str:
+    """Articles stored after ``after_id`` that joined an older story: no alert, by design."""
+    db = open_db(db_path)
+    rows = db.query(
+        "select a.title, a.url, first.url as first_url from articles a"
+        " join stories s on s.id = a.story_id join articles first on first.id = s.first_article_id"
+        " where a.id > ? and s.first_article_id != a.id order by a.id",
+        [after_id],
+    )
+    lines = [
+        f"syndicated copy (same story, no alert): {r['title']}\n    {r['url']}\n"
+        f"    first seen at {r['first_url']}"
+        for r in rows
+    ]
     db.close()
     return "\n".join(lines)

@@ -22,6 +22,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+# Crontab counts weekdays from Sunday (0 and 7).
+CRONTAB_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Query parameters that only say where a click came from; dropping them makes one article one
 # row however it was linked. Sources add their own with ``drop_params``.
@@ -41,6 +43,11 @@ TRACKING_PARAMS = (
     "mc_eid",
     "_t",
 )
+
+
+# After an article is first seen it is checked again after each of these, then no more: news
+# is corrected within hours, rarely after a week.
+DEFAULT_WATCH = ("1h", "6h", "1d", "7d")
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Source:
     concurrency: int = 2
     allowed_domains: tuple[str, ...] = ()
     drop_params: tuple[str, ...] = ()
+    watch: tuple[str, ...] = DEFAULT_WATCH
     notes: str = ""
     file: str = field(default="", compare=False)
 
@@ -97,9 +105,66 @@ class Source:
     def list_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p) for p in self.list_urls)
 
+    @property
+    def watch_seconds(self) -> tuple[int, ...]:
+        """The watch window as seconds between checks."""
+        return tuple(interval_seconds(step) for step in self.watch)
+
     def rebased(self, base_url: str) -> Source:
         """The same source served from another address (the bundled site on a free port)."""
         return dataclasses.replace(self, base_url=base_url, allowed_domains=())
+
+
+def interval_seconds(text: str) -> int:
+    """Seconds in an interval such as "30m", "6h", "1d"."""
+    match = INTERVAL.match(text)
+    if match is None:
+        raise ValueError(f"bad interval {text!r}")
+    number, unit = match.groups()
+    return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def crontab_fields(expression: str) -> dict[str, str]:
+    """A crontab expression as APScheduler's CronTrigger fields.
+
+    Built field by field rather than with CronTrigger.from_crontab, which reads weekdays with
+    APScheduler's numbering (from Monday): "1-5" would be Tuesday to Saturday."""
+    parts = expression.split()
+    if len(parts) != 5:
+        raise ValueError(f"expected 5 fields, got {len(parts)}")
+    minute, hour, day, month, weekdays = parts
+    return {
+        "minute": minute,
+        "hour": hour,
+        "day": day,
+        "month": month,
+        "day_of_week": _crontab_weekdays(weekdays),
+    }
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field ("1-5", "0,6", "*/2", "mon-fri") as day names."""
+    if field == "*":
+        return field
+    days: dict[str, None] = {}
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        first, _, last = ("0-6" if span == "*" else span).partition("-")
+        start = _weekday_number(first)
+        end = _weekday_number(last) if last else (6 if step else start)
+        if end < start:  # "sat-sun"
+            end += 7
+        for number in range(start, end + 1, int(step or 1)):
+            days[CRONTAB_DAYS[number % 7]] = None
+    return ",".join(days)
+
+
+def _weekday_number(token: str) -> int:
+    if token.isdigit():
+        return int(token)
+    if token.lower() not in CRONTAB_DAYS:
+        raise ValueError(f"bad day of week {token!r}")
+    return CRONTAB_DAYS.index(token.lower())
 
 
 class SourceError(ValueError):
@@ -114,7 +179,7 @@ FIELDS = {f.name: f for f in dataclasses.fields(Source) if f.name != "file"}
 REQUIRED = ("id", "name", "article_urls")
 URL_LISTS = ("lists", "feeds", "sitemaps")
 PATTERN_LISTS = ("article_urls", "list_urls")
-STRING_LISTS = (*URL_LISTS, *PATTERN_LISTS, "allowed_domains", "drop_params")
+STRING_LISTS = (*URL_LISTS, *PATTERN_LISTS, "allowed_domains", "drop_params", "watch")
 STRINGS = ("id", "name", "homepage", "base_url", "region", "every", "cron", "notes")
 
 
@@ -237,9 +302,12 @@ def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -
         problems.append(where("cron", "give either 'every' or 'cron', not both"))
     if "every" in entry and not INTERVAL.match(str(entry["every"])):
         problems.append(where("every", f"bad interval {entry['every']!r} (e.g. '30m', '6h', '1d')"))
+    for step in entry.get("watch", []):
+        if not INTERVAL.match(step):
+            problems.append(where("watch", f"bad interval {step!r} in 'watch' (e.g. '1h', '1d')"))
     if "cron" in entry:
         try:
-            CronTrigger.from_crontab(str(entry["cron"]))
+            CronTrigger(**crontab_fields(str(entry["cron"])))
         except ValueError as exc:
             problems.append(where("cron", f"bad cron expression {entry['cron']!r}: {exc}"))
 

@@ -164,3 +164,58 @@ def m003_tags(db: Database) -> None:
     articles = db.table("articles")
     for column in ("keywords", "amounts", "events", "tagged_at"):
         articles.add_column(column, str)
+
+
+@migrations()
+def m004_revisits_and_alerts(db: Database) -> None:
+    """Revisits (validators, a decaying watch window), versions' diffs, stories of syndicated
+    copies, and the alerts that tell people what is new or changed."""
+    db["validators"].create(
+        {"url": str, "source_id": str, "etag": str, "last_modified": str, "updated": str},
+        pk="url",
+    )
+    db["validators"].create_index(["source_id"])
+    articles = db.table("articles")
+    articles.add_column("checks", int)
+    articles.add_column("next_check", str)
+    articles.add_column("simhash", str)
+    articles.add_column("story_id", int)
+    articles.create_index(["source_id", "next_check"])
+    db.table("versions").add_column("diff", str)
+    db["stories"].create(
+        {"id": int, "first_article_id": int, "title": str, "created": str},
+        pk="id",
+        foreign_keys=[("first_article_id", "articles")],
+    )
+    # Each of a hash's four 16-bit bands, so that near-duplicates are found by index.
+    db["article_bands"].create(
+        {"band": int, "article_id": int},
+        pk=("band", "article_id"),
+        foreign_keys=[("article_id", "articles")],
+    )
+    db["alerts"].create(
+        {
+            "id": int,
+            "kind": str,
+            "subject": str,
+            "source_id": str,
+            "article_id": int,
+            "policy_id": int,
+            "story_id": int,
+            "title": str,
+            "url": str,
+            "detail": str,
+            "created": str,
+            "sent_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("source_id", "sources"),
+            ("article_id", "articles"),
+            ("policy_id", "policies"),
+            ("story_id", "stories"),
+        ],
+    )
+    # An alert is raised once: its subject names what it is about (article:12:v3, policy:5).
+    db["alerts"].create_index(["kind", "subject"], unique=True)
+    db["alerts"].create_index(["sent_at"])

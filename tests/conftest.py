@@ -47,7 +47,10 @@ def demo_server() -> Iterator[DemoServer]:
 def crawled(tmp_path_factory: pytest.TempPathFactory, demo_server: DemoServer) -> dict[str, object]:
     """The demo site crawled twice into one database, with both runs' output."""
     db_path = tmp_path_factory.mktemp("crawl") / "news.db"
-    args = ("crawl", "--source", "demo", "--base-url", demo_server.url, "--db", str(db_path))
+    args = (
+        "crawl", "--source", "demo", "--base-url", demo_server.url, "--db", str(db_path),
+        "--progress",
+    )  # fmt: skip
     first = newsmon(*args)
     after_first = {t: Database(db_path)[t].count for t in ("articles", "versions", "fetches")}
     requested_first = list(demo_server.requested)

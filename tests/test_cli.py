@@ -52,15 +52,21 @@ def test_extract_of_a_page_without_an_article(tmp_path: Path) -> None:
     assert result.returncode == 1 and result.stderr == "Error: no article found in this page\n"
 
 
-def test_demo_crawls_the_bundled_site_into_its_database(tmp_path: Path, site: DemoSite) -> None:
+def test_demo_crawls_changes_and_shows_the_alerts(tmp_path: Path, site: DemoSite) -> None:
     db_path = tmp_path / "demo.db"
     result = newsmon("demo", "--db", str(db_path))
     public = [a for a in site.articles if a.linked_from != ("private",)]
-    assert f"({len(public)} new, 0 updated, 0 unchanged)" in result.stdout
-    assert f"{db_path}: {len(public)} articles, {len(public)} versions" in result.stdout
-    assert f"datasette {db_path}" in result.stdout
+    out = result.stdout
+    assert f"({len(public)} new, 0 updated, 0 unchanged)" in out  # the first crawl
+    alerts = out.split("3. alerts raised by the second crawl:")[1]
+    kinds = sorted(line.split("]")[0][1:] for line in alerts.splitlines() if line.startswith("["))
+    assert kinds == ["changed_article", "new_article", "new_policy"]
+    assert "syndicated copy" in out and "雄安新区发布第二批人工智能应用场景清单" in out
+    assert "最高〖-3-〗〖+5+〗000万元" in alerts  # the edited sentence, to the character
+    assert f"datasette {db_path}" in out
     db = Database(db_path)
-    assert db["articles"].count == len(public)
+    # every article once, the new one and the syndicated copy too
+    assert db["articles"].count == len(public) + 2
     assert {r["encoding"] for r in db["articles"].rows} == {"utf-8", "gb18030", "big5hkscs"}
 
 

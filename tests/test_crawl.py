@@ -83,9 +83,10 @@ def test_second_crawl_adds_no_rows(crawled: dict[str, Any], site: DemoSite) -> N
     assert db["versions"].count == crawled["after_first"]["versions"] == len(public(site))
     runs = list(db.query("select status, articles_new, articles_unchanged from crawl_runs"))
     assert [r["status"] for r in runs] == ["ok", "ok"]
-    assert runs[0]["articles_new"] == runs[1]["articles_unchanged"] == len(public(site))
-    assert runs[1]["articles_new"] == 0
-    assert "(0 new, 0 updated" in crawled["second"].stdout
+    assert runs[0]["articles_new"] == len(public(site))
+    # Nothing changed and no article is due yet: the revisit asks only for the listings.
+    assert runs[1]["articles_new"] == runs[1]["articles_unchanged"] == 0
+    assert "0 articles (0 new, 0 updated, 0 unchanged)" in crawled["second"].stdout
 
 
 def test_crawl_prints_progress_and_a_summary(crawled: dict[str, Any], site: DemoSite) -> None:
@@ -101,12 +102,16 @@ def test_crawl_prints_progress_and_a_summary(crawled: dict[str, Any], site: Demo
 def test_every_fetch_is_recorded(crawled: dict[str, Any]) -> None:
     rows = list(
         crawled["db"].query(
-            "select kind, status, bytes, elapsed_ms, fetched_at from fetches where error is null"
+            "select kind, status, bytes, elapsed_ms, fetched_at, run_id from fetches"
+            " where error is null"
         )
     )
-    assert {r["kind"] for r in rows} == {"list", "feed", "sitemap", "article"}
-    assert all(r["status"] == 200 and r["bytes"] > 0 and r["fetched_at"] for r in rows)
+    first = [r for r in rows if r["run_id"] == 1]
+    assert {r["kind"] for r in first} == {"list", "feed", "sitemap", "article"}
+    assert all(r["status"] == 200 and r["bytes"] > 0 and r["fetched_at"] for r in first)
     assert all(r["elapsed_ms"] is not None for r in rows)
+    # The revisit's listings were asked for conditionally and were not modified.
+    assert {r["status"] for r in rows if r["run_id"] == 2} == {304}
 
 
 def test_unreachable_source_fails_with_one_line(tmp_path: Any) -> None:
@@ -184,3 +189,17 @@ def test_stored_articles_carry_tags_with_evidence(crawled: dict[str, Any], site:
     assert len(expected) >= 4 and {row["title"] for row in shared} >= expected
     sz = next(db.query("select region from policies where title like '深圳市加快推动人工智能%'"))
     assert sz["region"] == "深圳"
+
+
+def test_quiet_crawl_prints_nothing_on_success(tmp_path: Any, demo_server: Any) -> None:
+    result = newsmon(
+        "crawl",
+        "--source",
+        "demo",
+        "--base-url",
+        demo_server.url,
+        "--db",
+        str(tmp_path / "news.db"),
+        "--quiet",
+    )
+    assert result.stdout == "" and result.stderr == ""

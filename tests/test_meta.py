@@ -319,8 +319,7 @@ def test_titles_without_a_usable_title_tag() -> None:
 
 def test_a_magazine_reprint_gives_its_issue_month() -> None:
     html = (
-        "<html><body><h1>访谈录</h1><p>正文一段。</p>"
-        "<p>——《某某杂志》1998年3月号</p></body></html>"
+        "<html><body><h1>访谈录</h1><p>正文一段。</p><p>——《某某杂志》1998年3月号</p></body></html>"
     )
     meta = page_metadata(lxml.html.document_fromstring(html), "http://127.0.0.1/a.html")
     assert meta.published == "1998-03"

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import ahocorasick_rs
-import jieba
 import opencc
+
+from crawler.clean.structure import jieba_frequencies
 
 DATA = Path(__file__).parent / "data"
 # An alias shared by places of several levels belongs to the highest: 吉林 is the province.
@@ -213,8 +214,7 @@ def _split(column: str) -> list[str]:
 
 def _prominence() -> dict[str, int]:
     """How often jieba's corpus names a place: 深圳's 南山区 before 鹤岗's."""
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
+    return jieba_frequencies()
 
 
 @cache

@@ -20,6 +20,7 @@ import jieba
 
 from crawler.classify.gazetteer import Entry, Gazetteer, Place, load_gazetteer
 from crawler.clean.script import to_simplified
+from crawler.clean.structure import jieba_frequencies
 
 NATIONAL = "全国"
 MAX_PRIMARY = 5
@@ -347,9 +348,8 @@ def _sentence(text: str, at: int) -> str:
 @cache
 def _tokenizer() -> jieba.Tokenizer:
     """jieba's dictionary plus every gazetteer name, without loading the dictionary twice."""
-    jieba.dt.check_initialized()
     tokenizer = jieba.Tokenizer()
-    freq = dict(jieba.dt.FREQ)  # a copy: the default tokenizer others use stays as it is
+    freq = dict(jieba_frequencies())  # a copy: the default tokenizer others use stays as it is
     total = jieba.dt.total
     for word in load_gazetteer().words():
         if not freq.get(word):

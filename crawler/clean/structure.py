@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from functools import cache
 
 import jieba
 
@@ -64,11 +64,12 @@ def _word_across(previous: str, line: str) -> bool:
 
     Shorter words match across too many honest line ends to be evidence of a cut."""
     word = previous[-2:] + line[:2]
-    return len(word) == 4 and _dictionary().get(word, 0) > 0
+    return len(word) == 4 and jieba_frequencies().get(word, 0) > 0
 
 
-@cache
-def _dictionary() -> dict[str, int]:
-    jieba.setLogLevel(60)  # its "Building prefix dict" chatter on stderr says nothing useful
-    jieba.initialize()
+def jieba_frequencies() -> dict[str, int]:
+    """jieba's dictionary (word: frequency), loaded once, without its chatter on stderr."""
+    if not jieba.dt.initialized:
+        jieba.setLogLevel(logging.WARNING)  # "Building prefix dict…" says nothing useful
+        jieba.initialize()
     return jieba.dt.FREQ

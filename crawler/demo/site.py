@@ -9,7 +9,7 @@ doubles as the gold text of each page.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import format_datetime
 from functools import cache
@@ -143,6 +143,8 @@ class DemoArticle:
     duplicate_headings: bool = False
     broken_words: bool = False
     linked_from: tuple[str, ...] = ("list", "feed", "sitemap")
+    revision: int = 0  # bumped by every change to the page, chrome or body
+    revised: str | None = None  # when it last changed (sitemap lastmod), ISO 8601
 
     @property
     def date(self) -> datetime:
@@ -156,6 +158,10 @@ class DemoArticle:
     @property
     def rfc822(self) -> str:
         return format_datetime(self.date)
+
+    @property
+    def lastmod(self) -> str:
+        return self.revised or self.published[:10]
 
     @property
     def text(self) -> str:
@@ -267,11 +273,12 @@ class DemoSite:
             section_label=dict(self.sections)[article.section],
             body=_body_html(article),
             spam=SPAM_LINE if article.spam else None,
-            related=others[:6],
+            # A new revision moves the related links around, as real pages do.
+            related=(others[article.revision :] + others[: article.revision])[:6],
             previous=same_section[position - 1] if position > 0 else None,
             next=same_section[position + 1] if position + 1 < len(same_section) else None,
-            views=1000 + article.number * 7,
-            likes=article.number % 97,
+            views=1000 + article.number * 7 + 31 * article.revision,
+            likes=article.number % 97 + article.revision,
             meta_charset=meta_charset,
         )
         if article.traditional:
@@ -284,6 +291,40 @@ class DemoSite:
         return Resource(
             html.encode(_codec(article.encoding), errors="xmlcharrefreplace"), content_type
         )
+
+    def updated(self, updates: dict[str, Any], revised: str) -> DemoSite:
+        """The site after ``updates`` (updates.toml's format): edits, chrome-only changes,
+        syndicated copies and new articles, each changed page marked ``revised``."""
+        by_id = {a.id: a for a in self.articles}
+        for edit in updates.get("edit", []):
+            old = by_id[edit["id"]]
+            paragraphs = tuple(p.replace(edit["old"], edit["new"]) for p in old.paragraphs)
+            if paragraphs == old.paragraphs:
+                raise ValueError(f"edit of {old.id}: {edit['old']!r} is not in its text")
+            by_id[old.id] = replace(
+                old, paragraphs=paragraphs, revision=old.revision + 1, revised=revised
+            )
+        for change in updates.get("chrome", []):
+            old = by_id[change["id"]]
+            by_id[old.id] = replace(old, revision=old.revision + 1, revised=revised)
+        number = max(a.number for a in self.articles)
+        for copy in updates.get("syndicate", []):
+            number += 1
+            original = by_id[copy["id"]]
+            fields = {k: v for k, v in copy.items() if k != "id"}
+            by_id[f"{original.id}-copy"] = replace(
+                original, id=f"{original.id}-copy", number=number, revised=revised, **fields
+            )
+        for entry in updates.get("article", []):
+            number += 1
+            by_id[entry["id"]] = replace(_parse_article(entry, number), revised=revised)
+        return DemoSite(list(by_id.values()))
+
+
+@cache
+def load_updates() -> dict[str, Any]:
+    """The changes the demo makes to the site between its two crawls."""
+    return tomllib.loads(resources.files(__package__).joinpath("updates.toml").read_text("utf-8"))
 
 
 @cache

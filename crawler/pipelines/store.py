@@ -35,10 +35,14 @@ class StorePipeline:
         self.stats.inc_value("newsmon/pages" if fetch.error is None else "newsmon/errors")
         if fetch.error is None and fetch.kind != "article":
             self.stats.inc_value("newsmon/listing_pages_ok")
+        if fetch.status == 304:
+            self.stats.inc_value("newsmon/not_modified")
+            if fetch.kind == "article":
+                self.store.article_checked(fetch.url, fetch.fetched_at, self.source.watch_seconds)
         if isinstance(item, Page) and item.article is not None:
             seen_at = now()
             outcome, article_id = self.store.save_article(
-                item.article, self.source.id, self.run_id, seen_at
+                item.article, self.source.id, self.run_id, seen_at, self.source.watch_seconds
             )
             self.stats.inc_value(f"newsmon/articles/{outcome}")
             if outcome != "unchanged" and item.tags is not None:

@@ -28,7 +28,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.db import now
+from crawler.db import RevisitPlan, now
 from crawler.items import Fetch, Page
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
@@ -42,12 +42,21 @@ class NewsSpider(scrapy.Spider):
     """List pages, feeds and sitemaps of one source → its article pages."""
 
     name = "news"
+    # A 304 is the cheap answer to a revisit; it reaches the callbacks, which parse nothing.
+    handle_httpstatus_list = [304]
 
-    def __init__(self, source: Source | str, seeds: str = "seeds", **kwargs: Any):
+    def __init__(
+        self,
+        source: Source | str,
+        seeds: str = "seeds",
+        plan: RevisitPlan | None = None,
+        **kwargs: Any,
+    ):
         if isinstance(source, str):  # `scrapy crawl news -a source=ID`
             source = next(s for s in load_sources([seeds]) if s.id == source)
         super().__init__(name=f"news:{source.id}", **kwargs)
         self.source = source
+        self.plan = plan or RevisitPlan(now(), {}, {})
         self.allowed_domains = list(source.domains)
         self.articles = source.article_patterns
         self.list_pages = source.list_patterns
@@ -57,6 +66,11 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Politeness is the source's: its crawler's settings are still open here.
         crawler.settings.set("DOWNLOAD_DELAY", spider.source.delay, priority="spider")
+        # AutoThrottle starts no faster than this; a site that asks for no delay (the
+        # loopback demo) need not begin at a second per request.
+        crawler.settings.set(
+            "AUTOTHROTTLE_START_DELAY", max(spider.source.delay, 0.1), priority="spider"
+        )
         crawler.settings.set(
             "CONCURRENT_REQUESTS_PER_DOMAIN", spider.source.concurrency, priority="spider"
         )
@@ -71,14 +85,27 @@ class NewsSpider(scrapy.Spider):
         for kind, urls in self.source.start_urls.items():
             for url in urls:
                 yield self._request(url, kind, callbacks[kind], depth=1)
+        for url in self.plan.due():
+            yield self._request(url, "article", self.parse_article)
 
     def _request(self, url: str, kind: str, callback: Any, depth: int = 0) -> scrapy.Request:
+        url = canonical_url(url, self.source.drop_params)
+        etag, modified = self.plan.validators.get(url, (None, None))
+        headers = {"If-None-Match": etag} if etag else {}
+        if modified:
+            headers["If-Modified-Since"] = modified
         return scrapy.Request(
-            canonical_url(url, self.source.drop_params),
+            url,
+            headers=headers,
             callback=callback,
             errback=self.failed,
             meta={"kind": kind, "depth_in_source": depth},
         )
+
+    def _wanted(self, url: str, lastmod: str | None = None) -> bool:
+        """An article link worth a request: not stored yet, due for a check, or newer."""
+        canonical = canonical_url(url, self.source.drop_params)
+        return self.is_article(url) and not self.plan.skip(canonical, lastmod)
 
     def is_article(self, url: str) -> bool:
         """Whether ``url`` is an article by the source's patterns, tracking parameters aside."""
@@ -87,6 +114,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         yield self.fetch_record(response)
+        if response.status == 304:
+            return
         depth = response.meta["depth_in_source"]
         more_pages = depth < self.source.max_list_pages
         next_links = (
@@ -104,7 +133,8 @@ class NewsSpider(scrapy.Spider):
             if urlsplit(url).scheme not in ("http", "https"):
                 continue
             if self.is_article(url):
-                yield self._request(url, "article", self.parse_article)
+                if self._wanted(url):
+                    yield self._request(url, "article", self.parse_article)
             elif more_pages and (
                 href in next_links or any(p.search(path_and_query(url)) for p in self.list_pages)
             ):
@@ -112,6 +142,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         yield self.fetch_record(response)
+        if response.status == 304:
+            return
         root = etree.fromstring(response.body, parser=FEED_PARSER)
         if root is None:
             return
@@ -121,22 +153,25 @@ class NewsSpider(scrapy.Spider):
         )
         for link in links:
             url = response.urljoin(link.strip())
-            if self.is_article(url):
+            if self._wanted(url):
                 yield self._request(url, "article", self.parse_article)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         yield self.fetch_record(response)
+        if response.status == 304:
+            return
         body = gunzip(response.body) if gzip_magic_number(response) else response.body
         sitemap = Sitemap(body)
         for entry in sitemap:
             url = response.urljoin(entry["loc"])
             if sitemap.type == "sitemapindex":
                 yield self._request(url, "sitemap", self.parse_sitemap)
-            elif self.is_article(url):
+            elif self._wanted(url, entry.get("lastmod")):
                 yield self._request(url, "article", self.parse_article)
 
-    def parse_article(self, response: Response) -> Iterator[Page]:
-        yield Page(fetch=self.fetch_record(response), body=response.body)
+    def parse_article(self, response: Response) -> Iterator[Page | Fetch]:
+        fetch = self.fetch_record(response)
+        yield fetch if response.status == 304 else Page(fetch=fetch, body=response.body)
 
     def fetch_record(self, response: Response) -> Fetch:
         headers = response.headers

@@ -1,0 +1,233 @@
+"""The long-running scheduler: every source crawled on its own schedule, one process a run.
+
+Each run is a ``newsmon crawl --source ID`` in a child process, not a crawl in this one:
+Scrapy's Twisted reactor cannot be restarted within a process; a crash, a leak or a parser
+stuck on a page stays inside one run instead of ending the daemon that runs for months; and a
+hung run can be killed on its own. The plan lives in the database: on start, each source's next
+run follows from when its last run started, so a restart resumes the plan instead of crawling
+everything again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.logs import OneLineFormatter, setup_logging
+from crawler.sources import Source, crontab_fields, interval_seconds, load_sources
+
+log = logging.getLogger(__name__)
+
+# Each run is a Python process of its own with Scrapy, jieba and the extractors loaded; when
+# many sources are due at once (the first start) the rest wait for a free slot.
+PARALLEL_RUNS = 8
+# Runs start up to 10% of their interval late, at most 5 minutes, so that sources with the same
+# schedule do not all start in the same second.
+JITTER_SHARE = 0.1
+MAX_JITTER_SECONDS = 300
+# Signal handlers only count signals; the main thread looks at the count this often.
+POLL_SECONDS = 0.2
+
+
+def run_daemon(
+    db_path: Path, seeds: Path, source_ids: tuple[str, ...], taxonomy: tuple[Path, ...]
+) -> int:
+    """Crawl the given sources on their schedules until SIGTERM or SIGINT; the exit code."""
+    setup_logging(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TimestampFormatter())
+    log.setLevel(logging.INFO)
+    sources = [s for s in load_sources([seeds]) if s.id in source_ids]
+    return Daemon(db_path, seeds, taxonomy).run(sources)
+
+
+class TimestampFormatter(OneLineFormatter):
+    """One line per record with its local time first: the daemon's log is read for months."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.formatTime(record, '%Y-%m-%d %H:%M:%S')} {super().format(record)}"
+
+
+class Daemon:
+    """Starts crawl processes on the sources' schedules and stops them cleanly."""
+
+    def __init__(self, db_path: Path, seeds: Path, taxonomy: tuple[Path, ...]):
+        self.db_path = db_path
+        self.seeds = seeds
+        self.taxonomy = taxonomy
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(PARALLEL_RUNS)}
+        )
+        self.running: dict[str, subprocess.Popen[str]] = {}
+        self.lock = threading.Lock()  # guards ``running`` and ``stopping``
+        self.stopping = False
+        self.signals = 0
+
+    def run(self, sources: list[Source]) -> int:
+        """Schedule ``sources``, run until signalled, let running crawls finish; the exit code."""
+        # Handlers are installed first so that a signal during the start is not lost.
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+        now = datetime.now(UTC)
+        last = last_starts(self.db_path)
+        for source in sources:
+            trigger = make_trigger(source, last.get(source.id), now)
+            if trigger is None:
+                log.info("%s: no schedule (every or cron), not scheduled", source.id)
+                continue
+            due = first_run(trigger, last.get(source.id), now)
+            self.scheduler.add_job(
+                self.crawl,
+                trigger,
+                args=[source.id],
+                id=source.id,
+                name=source.id,
+                next_run_time=due,
+                max_instances=1,  # a run still going when the next is due skips that one
+                coalesce=True,  # runs missed while asleep or stopped are one run, not many
+                misfire_grace_time=None,  # however late, a missed run still runs (once)
+            )
+            log.info(
+                "%s: %s, last run %s, next run %s",
+                source.id,
+                describe(source),
+                local_time(last[source.id]) if source.id in last else "never",
+                local_time(due),
+            )
+        if not self.scheduler.get_jobs():
+            log.error("no source to schedule: give them `every` or `cron` in %s", self.seeds)
+            return 1
+        self.scheduler.start()
+        while not self.signals:
+            time.sleep(POLL_SECONDS)
+        self.stop()
+        return 0
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Count the signal; the main thread acts on it (little is safe inside a handler)."""
+        self.signals += 1
+
+    def stop(self) -> None:
+        """Start no more runs, ask the running crawls to finish, and wait for them."""
+        self.scheduler.shutdown(wait=False)
+        with self.lock:
+            self.stopping = True
+            running = len(self.running)
+        log.info("stopping: waiting for %d running crawls to finish", running)
+        # SIGTERM makes Scrapy finish the pages in flight and close the run's row; a second
+        # signal would make it stop at once, which is why the crawls run in sessions of their
+        # own: a Ctrl-C in a terminal reaches only this process, which sends exactly one. (For
+        # the same reason a systemd unit wants KillMode=mixed.)
+        self.signal_all(signal.SIGTERM)
+        while self.running and self.signals < 2:
+            time.sleep(POLL_SECONDS)
+        if self.running:
+            log.warning("second signal: killing %d running crawls", len(self.running))
+            self.signal_all(signal.SIGKILL)
+            while self.running:
+                time.sleep(POLL_SECONDS)
+        log.info("stopped")
+
+    def signal_all(self, signum: int) -> None:
+        """Send ``signum`` to every running crawl."""
+        with self.lock:
+            for process in self.running.values():
+                process.send_signal(signum)
+
+    def crawl(self, source_id: str) -> None:
+        """One run of a source in its own process; logs its start, errors and end."""
+        with self.lock:
+            if self.stopping:
+                return
+            process = subprocess.Popen(
+                self.command(source_id),
+                stdout=subprocess.DEVNULL,  # only the summary: the run's counts are in the db
+                stderr=subprocess.PIPE,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=True,
+            )
+            self.running[source_id] = process
+        started = time.monotonic()
+        log.info("%s: run started (pid %d)", source_id, process.pid)
+        assert process.stderr is not None
+        with process.stderr:
+            for line in process.stderr:
+                log.warning("%s: %s", source_id, line.rstrip())
+        code = process.wait()
+        level = logging.INFO if code == 0 else logging.WARNING
+        status = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        log.log(level, "%s: run ended, %s, %.1fs", source_id, status, time.monotonic() - started)
+        with self.lock:
+            del self.running[source_id]
+
+    def command(self, source_id: str) -> list[str]:
+        """The ``newsmon crawl`` of one source, with this daemon's database, seeds and taxonomy."""
+        taxonomy = [arg for path in self.taxonomy for arg in ("--taxonomy", str(path))]
+        return [
+            *(sys.executable, "-m", "crawler", "crawl", "--source", source_id),
+            *("--db", str(self.db_path), "--seeds", str(self.seeds), "--quiet", *taxonomy),
+        ]
+
+
+def last_starts(db_path: Path) -> dict[str, datetime]:
+    """When each source's last run started, from ``crawl_runs``; read-only, crawls write."""
+    if not db_path.exists():
+        return {}
+    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        rows = db.execute("select source_id, max(started) from crawl_runs group by source_id")
+        return {source_id: datetime.fromisoformat(started) for source_id, started in rows}
+
+
+def make_trigger(source: Source, last: datetime | None, now: datetime) -> BaseTrigger | None:
+    """The source's trigger with jitter (an interval counts from the last run), or None."""
+    if source.every:
+        seconds = interval_seconds(source.every)
+        return IntervalTrigger(seconds=seconds, start_date=last, jitter=jitter(seconds))
+    if source.cron:
+        fields = crontab_fields(source.cron)
+        plain = CronTrigger(**fields)
+        first = plain.get_next_fire_time(None, now)
+        gap = plain.get_next_fire_time(first, first) - first
+        return CronTrigger(**fields, jitter=jitter(gap.total_seconds()))
+    return None
+
+
+def first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> datetime:
+    """Now if the source never ran or is overdue, else its next fire time after the last run."""
+    if last is None:
+        return now
+    # Started times are stored to the second; a run that started on the dot is not due again.
+    due: datetime = trigger.get_next_fire_time(None, last + timedelta(seconds=1))
+    return max(due, now)
+
+
+def jitter(seconds: float) -> float:
+    """How late a run may start, at random, on a schedule with runs ``seconds`` apart."""
+    return min(MAX_JITTER_SECONDS, seconds * JITTER_SHARE)
+
+
+def local_time(moment: datetime) -> str:
+    """``moment`` as the log shows times: local, to the second."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def describe(source: Source) -> str:
+    """The source's schedule as written in its seed file."""
+    return f"every {source.every}" if source.every else f"cron {source.cron}"

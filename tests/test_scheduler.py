@@ -1,0 +1,223 @@
+"""The daemon over real crawls: the demo site on loopback, sources due every few seconds."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from crawler.daemon import first_run, make_trigger
+from crawler.demo.server import DemoServer
+from crawler.sources import Source, crontab_fields
+from tests.conftest import PROJECT
+
+T = TypeVar("T")
+
+# A second source on the same site: its start URL is not one of demo's (they must be unique).
+SECOND_SOURCE = """
+[[source]]
+id = "demo-industry"
+name = "智策新闻网 · 产业（第二页起）"
+base_url = "{url}"
+lists = ["/industry/index_2.html"]
+article_urls = ['^/[a-z]+/\\d{{6}}/t\\d{{8}}_\\d+\\.html$']
+every = "{every}"
+delay = 0
+concurrency = 8
+"""
+
+
+def write_seeds(path: Path, url: str, demo_every: str, second_every: str) -> Path:
+    """seeds/demo.toml pointed at ``url``, and a second source that reads one list page."""
+    demo = (PROJECT / "seeds" / "demo.toml").read_text("utf-8")
+    demo = re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', demo)
+    demo = re.sub(r'(?m)^every = ".*"$', f'every = "{demo_every}"', demo)
+    path.write_text(demo + SECOND_SOURCE.format(url=url, every=second_every), "utf-8")
+    return path
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """The daemon in a process group of its own, as a shell starts it; output to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def runs(db_path: Path) -> list[dict[str, Any]]:
+    """Every crawl run, oldest first, each with whether one of its listings was read."""
+    if not db_path.exists():
+        return []
+    with closing(sqlite3.connect(db_path)) as db:
+        db.row_factory = sqlite3.Row
+        try:
+            rows = db.execute(
+                "select *, exists (select 1 from fetches f where f.run_id = r.id"
+                " and f.kind != 'article' and f.error is null) as listed"
+                " from crawl_runs r order by id"
+            )
+            return [dict(row) for row in rows]
+        except sqlite3.OperationalError:  # the first crawl is creating the schema
+            return []
+
+
+def of(rows: list[dict[str, Any]], source_id: str) -> list[dict[str, Any]]:
+    return [r for r in rows if r["source_id"] == source_id]
+
+
+def wait_for(
+    check: Callable[[], T | None], seconds: float, daemon: subprocess.Popen[bytes], log: Path
+) -> T:
+    """What ``check`` returns once it returns something, while the daemon runs (``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and daemon.poll() is None:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(
+        f"gave up (daemon exit code {daemon.poll()}); daemon log:\n{log.read_text('utf-8')}"
+    )
+
+
+def stop(daemon: subprocess.Popen[bytes], signum: int) -> tuple[int, float]:
+    """Signal the daemon's process group, as Ctrl-C in a terminal does; its exit code and how
+    long it took to exit."""
+    started = time.monotonic()
+    os.killpg(daemon.pid, signum)
+    code = daemon.wait(timeout=30)
+    return code, time.monotonic() - started
+
+
+def end(daemon: subprocess.Popen[bytes]) -> None:
+    """Kill the daemon if a failed test left it running."""
+    if daemon.poll() is None:
+        daemon.kill()
+        daemon.wait()
+
+
+def in_flight(
+    db_path: Path, at_least: dict[str, int], after: int = 0
+) -> list[dict[str, Any]] | None:
+    """Runs after run ``after`` that are running and have read a listing, once each source
+    has this many runs."""
+    rows = runs(db_path)
+    if any(len(of(rows, source)) < n for source, n in at_least.items()):
+        return None
+    return [r for r in rows if r["id"] > after and r["status"] == "running" and r["listed"]] or None
+
+
+@pytest.fixture(scope="module")
+def daemon_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`newsmon daemon` on two sources due every 2s and 3s, stopped by SIGTERM mid-crawl."""
+    tmp = tmp_path_factory.mktemp("daemon")
+    db_path, log = tmp / "news.db", tmp / "daemon.log"
+    with DemoServer() as server:
+        seeds = write_seeds(tmp / "seeds.toml", server.url, "2s", "3s")
+        command = [sys.executable, "-m", "crawler", "daemon", "--db", str(db_path)]
+        daemon = start([*command, "--seeds", str(seeds)], log)
+        try:
+            flying = wait_for(
+                lambda: in_flight(db_path, {"demo": 3, "demo-industry": 2}), 40, daemon, log
+            )
+            code, seconds = stop(daemon, signal.SIGTERM)
+        finally:
+            end(daemon)
+        yield {
+            "tmp": tmp,
+            "db": db_path,
+            "log": log,
+            "url": server.url,
+            "in_flight": flying,
+            "code": code,
+            "seconds": seconds,
+            "runs": runs(db_path),
+        }
+
+
+def test_each_source_runs_on_its_own_schedule(daemon_run: dict[str, Any]) -> None:
+    rows = daemon_run["runs"]
+    assert len(of(rows, "demo")) >= 3 and len(of(rows, "demo-industry")) >= 2
+    log = daemon_run["log"].read_text("utf-8")
+    assert re.search(r"info: crawler\.daemon: demo: every 2s, last run never, next run ", log)
+    assert re.search(r"info: crawler\.daemon: demo: run ended, exit status 0, \d+\.\ds", log)
+
+
+def test_runs_of_one_source_never_overlap(daemon_run: dict[str, Any]) -> None:
+    for source in ("demo", "demo-industry"):
+        source_runs = of(daemon_run["runs"], source)
+        for previous, run in zip(source_runs, source_runs[1:], strict=False):
+            assert run["started"] >= previous["finished"], (previous, run)
+
+
+def test_sigterm_lets_running_crawls_finish_their_run(daemon_run: dict[str, Any]) -> None:
+    assert daemon_run["code"] == 0
+    assert daemon_run["seconds"] < 15
+    rows = {r["id"]: r for r in daemon_run["runs"]}
+    assert daemon_run["in_flight"]
+    for run in daemon_run["in_flight"]:
+        assert rows[run["id"]]["status"] == "ok", rows[run["id"]]
+    assert all(r["status"] == "ok" and r["finished"] for r in rows.values()), rows
+    assert "stopping: waiting for " in daemon_run["log"].read_text("utf-8")
+
+
+def test_a_restart_resumes_the_plan(daemon_run: dict[str, Any]) -> None:
+    """After a restart the overdue source runs at once; the other waits for its time."""
+    tmp, db_path, log = daemon_run["tmp"], daemon_run["db"], daemon_run["log"]
+    seeds = write_seeds(tmp / "seeds.toml", daemon_run["url"], "5s", "1h")
+    before = runs(db_path)
+    last_demo = datetime.fromisoformat(of(before, "demo")[-1]["started"])
+    # The demo source is overdue once 5s have passed since its last run started.
+    time.sleep(max(0.0, (last_demo + timedelta(seconds=6) - datetime.now(UTC)).total_seconds()))
+    restarted = datetime.now(UTC)
+    command = [sys.executable, "scheduler.py", "--db", str(db_path), "--seeds", str(seeds)]
+    daemon = start(command, log)
+    try:
+        new = wait_for(lambda: in_flight(db_path, {}, after=before[-1]["id"]), 15, daemon, log)
+        code, _ = stop(daemon, signal.SIGINT)
+    finally:
+        end(daemon)
+    assert code == 0
+    started = datetime.fromisoformat(new[0]["started"])
+    assert new[0]["source_id"] == "demo"
+    assert started - last_demo >= timedelta(seconds=5)
+    assert started - restarted < timedelta(seconds=4), "the overdue source waited"
+    after = runs(db_path)
+    assert of(after, "demo-industry") == of(before, "demo-industry"), (
+        "demo-industry was not due for 1h"
+    )
+    assert all(r["status"] == "ok" for r in after)
+
+
+def test_schedules_read_as_a_crontab_reads_them() -> None:
+    assert crontab_fields("0 7 * * 1-5")["day_of_week"] == "mon,tue,wed,thu,fri"
+    assert crontab_fields("0 7 * * 0,6")["day_of_week"] == "sun,sat"
+    assert crontab_fields("0 7 * * sat-sun")["day_of_week"] == "sat,sun"
+    saturday = datetime(2024, 6, 1, 12, tzinfo=UTC)
+    cron = Source(id="x", name="x", article_urls=("^/a$",), cron="0 7 * * 1-5")
+    trigger = make_trigger(cron, None, saturday)
+    assert trigger is not None
+    monday = trigger.get_next_fire_time(None, saturday).astimezone()
+    assert (monday.weekday(), monday.hour, monday.minute < 6) == (0, 7, True)
+
+
+def test_the_first_run_follows_the_last_one() -> None:
+    now = datetime(2024, 6, 1, 12, tzinfo=UTC)
+    source = Source(id="x", name="x", article_urls=("^/a$",), every="6h")
+    last = now - timedelta(hours=1)
+    due = first_run(make_trigger(source, last, now), last, now)
+    assert timedelta(hours=6) <= due - last <= timedelta(hours=6, minutes=5)
+    long_ago = now - timedelta(hours=7)
+    assert first_run(make_trigger(source, long_ago, now), long_ago, now) == now
+    assert first_run(make_trigger(source, None, now), None, now) == now
