@@ -321,6 +321,65 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
 
 
 @main.command()
+@click.option("--since", default="1d", show_default=True, help="Alerts of this long ago: 1d, 12h.")
+@click.option("--to", "recipients", multiple=True, metavar="ADDR", help="Send to (repeatable).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the HTML digest to this file instead of sending it.",
+)
+@click.option("--dry-run", is_flag=True, help="Render and show, send nothing, mark nothing.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file (TOML): [smtp] and [digest] sections.",
+)
+@db_option()
+def digest(
+    since: str,
+    recipients: tuple[str, ...],
+    out: Path | None,
+    dry_run: bool,
+    config_path: Path | None,
+    db_path: Path,
+) -> None:
+    """Email the alerts not yet sent: new policies, new and changed articles, failing sources.
+
+    Alerts are marked sent only after the SMTP server accepted the message; with --out the
+    digest is written to a file and the alerts are marked sent to that file.
+
+    Example:
+
+        newsmon digest --since 1d --to analyst@example.com
+    """
+    from crawler.reporters import run_digest
+
+    try:
+        click.echo(run_digest(db_path, since, recipients, out, dry_run, config_path))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc).splitlines()[0]) from None
+
+
+@main.command()
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@db_option()
+def serve(port: int, host: str, db_path: Path) -> None:
+    """Browse the database in Datasette (read-only): search, facets, canned queries.
+
+    Example:
+
+        newsmon serve --db db/news.db --port 8001
+    """
+    from crawler.serve import run_serve
+
+    if not db_path.exists():
+        raise click.ClickException(f"no database at {db_path} (run `newsmon crawl` first)")
+    raise SystemExit(run_serve(db_path, host, port))
+
+
+@main.command()
 @click.option("--last", type=int, default=20, show_default=True, help="How many alerts.")
 @db_option()
 def alerts(last: int, db_path: Path) -> None:
@@ -354,6 +413,8 @@ def demo(db_path: Path, seeds: Path) -> None:
     from crawler.demo.server import DemoServer
     from crawler.demo.site import load_updates
     from crawler.report import alerts_report, copies_report, database_summary, last_id
+    from crawler.reporters import run_digest
+    from crawler.serve import serve_command
 
     _select(_load(seeds), ("demo",))
     for leftover in db_path.parent.glob(db_path.name + "*"):
@@ -373,7 +434,10 @@ def demo(db_path: Path, seeds: Path) -> None:
     click.echo("3. alerts raised by the second crawl:")
     click.echo(alerts_report(db_path, after_id=before))
     click.echo(copies_report(db_path, after_id=known))
-    click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: datasette {db_path}")
+    digest_path = db_path.with_name(db_path.stem + "-digest.html")
+    written = run_digest(db_path, "1d", (), digest_path, False, None)
+    click.echo(f"4. the digest of all alerts not yet sent: {written}")
+    click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: {serve_command(db_path)}")
 
 
 def _crawl_demo(base_url: str, db_path: Path, seeds: Path) -> None:

@@ -28,6 +28,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.config import load_config
 from crawler.logs import OneLineFormatter, setup_logging
 from crawler.sources import Source, crontab_fields, interval_seconds, load_sources
 
@@ -92,9 +93,9 @@ class Daemon:
                 continue
             due = first_run(trigger, last.get(source.id), now)
             self.scheduler.add_job(
-                self.crawl,
+                self.run_process,
                 trigger,
-                args=[source.id],
+                args=[source.id, self.command(source.id)],
                 id=source.id,
                 name=source.id,
                 next_run_time=due,
@@ -112,11 +113,35 @@ class Daemon:
         if not self.scheduler.get_jobs():
             log.error("no source to schedule: give them `every` or `cron` in %s", self.seeds)
             return 1
+        self.schedule_digest()
         self.scheduler.start()
         while not self.signals:
             time.sleep(POLL_SECONDS)
         self.stop()
         return 0
+
+    def schedule_digest(self) -> None:
+        """The daily digest at [digest] time, when the settings name someone to send it to."""
+        try:
+            config = load_config()
+        except ValueError as exc:
+            log.error("digest: not scheduled: %s", str(exc).splitlines()[0])
+            return
+        if not (config.smtp.to or config.digest.recipients):
+            log.info("digest: no recipients in the settings (newsmon.toml), not scheduled")
+            return
+        hour, minute = config.digest.time.split(":")
+        self.scheduler.add_job(
+            self.run_process,
+            CronTrigger(hour=int(hour), minute=int(minute)),
+            args=["digest", [sys.executable, "-m", "crawler", "digest", "--db", str(self.db_path)]],
+            id="digest",
+            name="digest",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,  # a morning digest an hour late is still wanted
+        )
+        log.info("digest: daily at %s", config.digest.time)
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         """Count the signal; the main thread acts on it (little is safe inside a handler)."""
@@ -149,32 +174,32 @@ class Daemon:
             for process in self.running.values():
                 process.send_signal(signum)
 
-    def crawl(self, source_id: str) -> None:
-        """One run of a source in its own process; logs its start, errors and end."""
+    def run_process(self, name: str, command: list[str]) -> None:
+        """One run (a source's crawl, the digest) in its own process; logs start, errors, end."""
         with self.lock:
             if self.stopping:
                 return
             process = subprocess.Popen(
-                self.command(source_id),
+                command,
                 stdout=subprocess.DEVNULL,  # only the summary: the run's counts are in the db
                 stderr=subprocess.PIPE,
                 encoding="utf-8",
                 errors="replace",
                 start_new_session=True,
             )
-            self.running[source_id] = process
+            self.running[name] = process
         started = time.monotonic()
-        log.info("%s: run started (pid %d)", source_id, process.pid)
+        log.info("%s: run started (pid %d)", name, process.pid)
         assert process.stderr is not None
         with process.stderr:
             for line in process.stderr:
-                log.warning("%s: %s", source_id, line.rstrip())
+                log.warning("%s: %s", name, line.rstrip())
         code = process.wait()
         level = logging.INFO if code == 0 else logging.WARNING
         status = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        log.log(level, "%s: run ended, %s, %.1fs", source_id, status, time.monotonic() - started)
+        log.log(level, "%s: run ended, %s, %.1fs", name, status, time.monotonic() - started)
         with self.lock:
-            del self.running[source_id]
+            del self.running[name]
 
     def command(self, source_id: str) -> list[str]:
         """The ``newsmon crawl`` of one source, with this daemon's database, seeds and taxonomy."""

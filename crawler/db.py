@@ -20,6 +20,7 @@ from crawler.classify.policies import PolicyMention
 from crawler.dedup import NEAR_DISTANCE, bands, hamming, simhash
 from crawler.diff import TextDiff, diff_texts
 from crawler.extract import Article
+from crawler.search import search_tokens
 from crawler.sources import Source
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -227,6 +228,7 @@ class Store:
             "quality": article.quality,
             "flags": _json_list(article.flags),
             "last_seen": seen_at,
+            "search_tokens": search_tokens(article.title, article.simplified),
         }
         with self.db.atomic():
             row = next(
@@ -344,6 +346,40 @@ class Store:
                 url=article.url,
             )
         self.db.table("articles").update(article_id, {"story_id": story})
+
+    def record_digest(
+        self,
+        recipients: list[str],
+        subject: str,
+        alert_ids: list[int],
+        sent_at: str | None,
+        out_path: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """One attempt to deliver a digest: where to, what, and how it went."""
+        self.db.table("digests").insert(
+            {
+                "created": now(),
+                "sent_at": sent_at,
+                "recipients": json.dumps(recipients, ensure_ascii=False),
+                "subject": subject,
+                "alerts": len(alert_ids),
+                "out_path": out_path,
+                "error": error,
+            }
+        )
+
+    def mark_alerts_sent(self, alert_ids: list[int]) -> None:
+        """Mark alerts sent; only those still unsent, so a concurrent run cannot mark twice."""
+        at = now()
+        with self.db.atomic():
+            for start in range(0, len(alert_ids), 500):
+                chunk = alert_ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                self.db.execute(
+                    f"update alerts set sent_at = ? where sent_at is null and id in ({marks})",
+                    [at, *chunk],
+                )
 
     def _alert(self, kind: str, subject: str, created: str, **fields: Any) -> None:
         """Raise an alert once: the same kind and subject again is ignored."""

@@ -219,3 +219,51 @@ def m004_revisits_and_alerts(db: Database) -> None:
     # An alert is raised once: its subject names what it is about (article:12:v3, policy:5).
     db["alerts"].create_index(["kind", "subject"], unique=True)
     db["alerts"].create_index(["sent_at"])
+
+
+@migrations()
+def m005_digests(db: Database) -> None:
+    """Digests: each email (or file) made from unsent alerts, whether it went out, and why not."""
+    db["digests"].create(
+        {
+            "id": int,
+            "created": str,
+            "sent_at": str,
+            "recipients": str,
+            "subject": str,
+            "alerts": int,
+            "out_path": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["digests"].create_index(["created"])
+
+
+@migrations()
+def m006_search(db: Database) -> None:
+    """Full-text search of Chinese: jieba tokens of title and body (Simplified) in
+    ``articles.search_tokens``, with an FTS5 index kept current by triggers; a view of
+    articles with their month, regions and topics for facets."""
+    from crawler.search import search_tokens
+
+    articles = db.table("articles")
+    articles.add_column("search_tokens", str)
+    for row in list(db.query("select id, title, text, text_simplified from articles")):
+        tokens = search_tokens(row["title"], row["text_simplified"] or row["text"])
+        articles.update(row["id"], {"search_tokens": tokens})
+    articles.enable_fts(["search_tokens"], fts_version="FTS5", create_triggers=True)
+    db.create_view(
+        "article_index",
+        """
+        select
+          a.id, a.title, a.source_id, a.outlet, a.published,
+          substr(a.published, 1, 7) as month,
+          (select json_group_array(r.region) from article_regions r
+            where r.article_id = a.id and r.is_primary) as regions,
+          (select json_group_array(t.topic) from article_topics t
+            where t.article_id = a.id) as topics,
+          a.first_seen, a.version, a.url
+        from articles a
+        """,
+    )

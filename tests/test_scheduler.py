@@ -221,3 +221,20 @@ def test_the_first_run_follows_the_last_one() -> None:
     long_ago = now - timedelta(hours=7)
     assert first_run(make_trigger(source, long_ago, now), long_ago, now) == now
     assert first_run(make_trigger(source, None, now), None, now) == now
+
+
+def test_the_daily_digest_is_scheduled_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawler.daemon import Daemon
+
+    settings = tmp_path / "newsmon.toml"
+    settings.write_text('[smtp]\nto = ["analyst@example.cn"]\n[digest]\ntime = "07:45"\n')
+    monkeypatch.setenv("NEWSMON_CONFIG", str(settings))
+    daemon = Daemon(tmp_path / "news.db", tmp_path, ())
+    daemon.schedule_digest()
+    daemon.scheduler.start(paused=True)
+    job = daemon.scheduler.get_job("digest")
+    assert job is not None and job.next_run_time.strftime("%H:%M") == "07:45"
+    assert job.args[1][-3:] == ["digest", "--db", str(tmp_path / "news.db")]
+    daemon.scheduler.shutdown(wait=False)

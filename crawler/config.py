@@ -1,0 +1,206 @@
+"""Settings from a TOML file deep-merged over defaults; secrets only from the environment.
+
+The file (``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml`` if present) holds
+``[smtp]`` and ``[digest]``; the SMTP password is never in it, only the *name* of the
+environment variable that holds it (``password_env``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "NEWSMON_CONFIG"
+DEFAULT_FILE = Path("newsmon.toml")
+SECURITY = ("starttls", "ssl", "none")
+
+DEFAULTS: dict[str, Any] = {
+    "smtp": {
+        "host": "localhost",
+        "port": 587,
+        "security": "starttls",
+        "user": "",
+        "password_env": "NEWSMON_SMTP_PASSWORD",
+        "from": "newsmon@localhost",
+        "to": [],
+        "timeout": 30,
+    },
+    "digest": {
+        "since": "1d",
+        "time": "07:30",
+        "subject_prefix": "",
+        "recipient": [],
+    },
+}
+RECIPIENT_KEYS = {"address", "regions", "topics"}
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An address and what it wants: articles of these regions or topics (none = everything)."""
+
+    address: str
+    regions: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.regions or self.topics)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password_env: str = "NEWSMON_SMTP_PASSWORD"
+    sender: str = "newsmon@localhost"
+    to: tuple[str, ...] = ()
+    timeout: float = 30
+
+    def password(self) -> str:
+        """The password from the environment variable named by ``password_env``."""
+        value = os.environ.get(self.password_env)
+        if not value:
+            raise ValueError(
+                f"SMTP user {self.user!r} is set but environment variable "
+                f"{self.password_env} (password_env) is empty or unset"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    since: str = "1d"
+    time: str = "07:30"
+    subject_prefix: str = ""
+    recipients: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    path: Path | None = None
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``, tables merged key by key, everything else replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def config_path(path: Path | None = None) -> Path | None:
+    """The settings file to read: the one given, ``$NEWSMON_CONFIG``, or ./newsmon.toml."""
+    if path is not None:
+        return path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The settings: defaults, with the file (if any) merged over them, validated."""
+    path = config_path(path)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    return parse_config(deep_merge(DEFAULTS, data), path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validated settings from merged data; unknown keys and bad values are errors."""
+    where = str(path) if path else "settings"
+    _known(data, set(DEFAULTS), where)
+    smtp, digest = data["smtp"], data["digest"]
+    _known(smtp, set(DEFAULTS["smtp"]), f"{where} [smtp]")
+    _known(digest, set(DEFAULTS["digest"]), f"{where} [digest]")
+    if smtp["security"] not in SECURITY:
+        raise ValueError(
+            f"{where} [smtp] security must be one of {', '.join(SECURITY)}, "
+            f"not {smtp['security']!r}"
+        )
+    if not isinstance(smtp["port"], int) or not 0 < smtp["port"] < 65536:
+        raise ValueError(f"{where} [smtp] port must be a number 1-65535, not {smtp['port']!r}")
+    if "password" in smtp:
+        raise ValueError(f"{where} [smtp]: put the password in the environment (password_env)")
+    if not TIME.match(str(digest["time"])):
+        raise ValueError(f"{where} [digest] time must be HH:MM, not {digest['time']!r}")
+    recipients = []
+    for i, entry in enumerate(digest["recipient"], 1):
+        _known(entry, RECIPIENT_KEYS, f"{where} [[digest.recipient]] #{i}")
+        if not entry.get("address"):
+            raise ValueError(f"{where} [[digest.recipient]] #{i} has no address")
+        recipients.append(
+            Recipient(
+                address=check_address(entry["address"], f"{where} [[digest.recipient]] #{i}"),
+                regions=_strings(entry.get("regions", []), where),
+                topics=_strings(entry.get("topics", []), where),
+            )
+        )
+    return Config(
+        smtp=SmtpSettings(
+            host=str(smtp["host"]),
+            port=smtp["port"],
+            security=smtp["security"],
+            user=str(smtp["user"] or ""),
+            password_env=str(smtp["password_env"]),
+            sender=check_address(smtp["from"], f"{where} [smtp] from"),
+            to=tuple(check_address(a, f"{where} [smtp] to") for a in _strings(smtp["to"], where)),
+            timeout=float(smtp["timeout"]),
+        ),
+        digest=DigestSettings(
+            since=str(digest["since"]),
+            time=str(digest["time"]),
+            subject_prefix=_header_safe(digest["subject_prefix"]),
+            recipients=tuple(recipients),
+        ),
+        path=path,
+    )
+
+
+def _known(table: Any, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: expected a table")
+    unknown = sorted(set(table) - allowed - {"password"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key {', '.join(unknown)}")
+
+
+def _strings(values: Any, where: str) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{where}: expected a list of strings, not {values!r}")
+    return tuple(values)
+
+
+def check_address(value: Any, where: str = "address") -> str:
+    """An email address (optionally with a name) on one line; CR/LF or an unparsable one is an
+    error, so that no address can carry a header of its own."""
+    text = str(value).strip()
+    name, address = parseaddr(text)
+    if not address or "@" not in address or any(c in text for c in "\r\n") or " " in address:
+        raise ValueError(f"{where}: not an email address: {text!r}")
+    return text
+
+
+def _header_safe(value: Any) -> str:
+    """One line: a value bound for a mail header never carries CR/LF (no header injection)."""
+    return " ".join(str(value).split())

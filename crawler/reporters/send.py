@@ -1,0 +1,58 @@
+"""Sending a rendered digest: SMTP (STARTTLS, SSL or plain) or a file. Nothing here reads
+alerts; a failure is one OSError whose first line says what refused and why."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+
+from crawler.config import SmtpSettings
+
+
+def send_smtp(message: EmailMessage, smtp: SmtpSettings) -> dict[str, tuple[int, bytes]]:
+    """Hand the message to the SMTP server; returns the recipients it refused (the rest took it).
+
+    Raises OSError when the server is unreachable or took the message for nobody. Logs in
+    only when a user is configured; the password comes from the environment and is never
+    part of an error message.
+    """
+    where = f"SMTP {smtp.host}:{smtp.port}"
+    password = smtp.password() if smtp.user else ""
+    try:
+        client: smtplib.SMTP
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with client:
+            if smtp.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if smtp.user:
+                client.login(smtp.user, password)
+            return client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = "; ".join(f"{a} {_reply(c, m)}" for a, (c, m) in exc.recipients.items())
+        raise OSError(f"{where} refused every recipient: {refused}") from None
+    except smtplib.SMTPResponseException as exc:
+        raise OSError(
+            f"{where} refused the digest: {_reply(exc.smtp_code, exc.smtp_error)}"
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise OSError(f"{where} unreachable: {exc or type(exc).__name__}") from None
+
+
+def write_file(html: str, out: Path) -> None:
+    """Write the HTML digest to ``out`` (whole or not at all: a temporary file, renamed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(out)
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}"

@@ -1,0 +1,65 @@
+"""Browse a newsmon database in Datasette, read-only, with newsmon's metadata and pages."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from pathlib import Path
+
+from crawler.db import PROJECT_ROOT
+
+DATASETTE_DIR = PROJECT_ROOT / "db" / "datasette"
+DEFAULT_PORT = 8001
+# Long bodies are previews in table pages; a row page shows them whole.
+SETTINGS = {"truncate_cells_html": "200", "sql_time_limit_ms": "3000", "default_page_size": "50"}
+
+
+def datasette_args(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> list[str]:
+    """The arguments of ``datasette`` that serve ``db_path`` as newsmon does."""
+    # A database file given as an argument (not --immutable) is read through connections
+    # opened with ?mode=ro: Datasette never writes to it, and in WAL mode it reads while a
+    # crawl writes.
+    args = [
+        "serve",
+        str(db_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--metadata",
+        str(DATASETTE_DIR / "metadata.json"),
+        "--template-dir",
+        str(DATASETTE_DIR / "templates"),
+        "--plugins-dir",
+        str(DATASETTE_DIR / "plugins"),
+    ]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, value]
+    return args
+
+
+def serve_command(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """The command line a user runs to browse ``db_path`` (from the checkout, in .venv)."""
+    args = ["newsmon", "serve", "--db", str(db_path)]
+    if port != DEFAULT_PORT:
+        args += ["--port", str(port)]
+    if host != "127.0.0.1":
+        args += ["--host", host]
+    return shlex.join(args)
+
+
+def datasette_command(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
+    """The same site as a plain ``datasette`` command line."""
+    return shlex.join(["datasette", *datasette_args(db_path, host, port)])
+
+
+def run_serve(db_path: Path, host: str, port: int) -> int:
+    """Serve ``db_path`` read-only in Datasette until interrupted; the exit status."""
+    from datasette.cli import cli
+
+    print(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        cli.main(
+            args=datasette_args(db_path, host, port), prog_name="datasette", standalone_mode=False
+        )
+    return 0
