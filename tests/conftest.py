@@ -15,6 +15,8 @@ from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, load_site
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Pictures tests took of pages, listed at the end of the run so that a person can look.
+SCREENSHOTS: list[Path] = []
 SHARED = Path(os.environ.get("NEWSMON_SHARED", PROJECT.parent / "shared"))
 
 
@@ -63,3 +65,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, demo_server: DemoServer) -
         "after_first": after_first,
         "requested_first": requested_first,
     }
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for shot in SCREENSHOTS:
+        terminalreporter.write_line(f"screenshot: {shot}")

@@ -23,7 +23,7 @@ from crawler.db import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.serve import datasette_command, serve_command
-from tests.conftest import PROJECT, newsmon
+from tests.conftest import PROJECT, SCREENSHOTS, newsmon
 
 CHROMIUM = shutil.which("chromium")
 QUERY = "算力"
@@ -197,4 +197,4 @@ def test_chromium_search_and_article_page(
     shot = shots / "article-row.png"
     _chromium(f"--screenshot={shot}", "--window-size=1280,2000", url, profile=profile)
     assert shot.stat().st_size > 10_000
-    print(f"screenshot of {url}: {shot}")
+    SCREENSHOTS.append(shot)
