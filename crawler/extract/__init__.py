@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import lxml.html
 import trafilatura
@@ -67,11 +66,6 @@ class Article:
     quality: float = 1.0  # 1.0 sound; lower when the page's script was damaged
     flags: tuple[str, ...] = ()  # traditional, pinyin_garbled, lost_punctuation, mojibake
     removed: Counter[str] = field(default_factory=Counter, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["removed"] = dict(self.removed)
-        return record
 
 
 def extract_article(
