@@ -32,6 +32,7 @@ SOURCE = r"""
 id = "bench"
 name = "generated site"
 base_url = "{url}"
+private_hosts = ["127.0.0.1"]
 verified = true
 lists = ["/policy/", "/industry/", "/local/"]
 feeds = ["/rss.xml"]

@@ -380,6 +380,36 @@ def serve(port: int, host: str, db_path: Path) -> None:
 
 
 @main.command()
+@click.option(
+    "--errors", type=int, default=10, show_default=True, help="Kinds of error shown per source."
+)
+@db_option()
+@seeds_option()
+def status(errors: int, db_path: Path, seeds: Path) -> None:
+    """Is everything working? Problems in the seed files, each source's last run, and the
+    errors it met (one line each, with a URL to try). Exits 1 when a seed file is invalid or a
+    source's last run failed or was cut off, so that cron or a monitor can tell.
+
+    Example:
+
+        newsmon status --db db/news.db --seeds seeds
+    """
+    from crawler.report import needs_attention, status_report
+
+    problems: list[str] = []
+    if not seeds.exists():
+        problems = [f"{seeds}: no seed files there"]
+    else:
+        try:
+            load_sources([seeds])
+        except SourceError as exc:
+            problems = exc.problems
+    click.echo(status_report(db_path, problems, errors))
+    if problems or needs_attention(db_path):
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--last", type=int, default=20, show_default=True, help="How many alerts.")
 @db_option()
 def alerts(last: int, db_path: Path) -> None:

@@ -122,3 +122,51 @@ def copies_report(db_path: str | Path, after_id: int) -> str:
     ]
     db.close()
     return "\n".join(lines)
+
+
+LAST_RUNS = """
+select r.* from crawl_runs r join (
+  select source_id, max(id) id from crawl_runs group by source_id
+) last on last.id = r.id order by r.source_id
+"""
+RUN_ERRORS = """
+select error, count(*) n, min(url) url from fetches
+where run_id = ? and error is not null group by error order by n desc, error
+"""
+
+
+def status_report(db_path: str | Path, seed_problems: list[str], errors: int = 10) -> str:
+    """Is everything working: seed-file problems, each source's last run, and its errors
+    grouped by message, one line each with a URL to try."""
+    lines = [f"seed files: {len(seed_problems)} problems", *(f"  {p}" for p in seed_problems)]
+    if not Path(db_path).exists():
+        return "\n".join([*lines, f"{db_path}: no database yet (nothing crawled)"])
+    db = open_db(db_path)
+    runs = list(db.query(LAST_RUNS))
+    lines.append(f"{db_path}: last run of {len(runs)} sources")
+    for run in runs:
+        counts = (
+            f"{run['pages'] or 0} pages, {run['articles_new'] or 0} new,"
+            f" {run['articles_updated'] or 0} updated, {run['errors'] or 0} errors"
+        )
+        lines.append(f"  {run['source_id']}: {run['status']} at {run['started']}: {counts}")
+        if run["error"]:
+            lines.append(f"    {run['error']}")
+        problems = list(db.query(RUN_ERRORS, [run["id"]]))
+        for problem in problems[:errors]:
+            times = f" ×{problem['n']}" if problem["n"] > 1 else ""
+            lines.append(f"    {problem['error']}{times}  {problem['url']}")
+        if len(problems) > errors:
+            lines.append(f"    … {len(problems) - errors} more kinds of error (--errors N)")
+    db.close()
+    return "\n".join(lines)
+
+
+def needs_attention(db_path: str | Path) -> bool:
+    """Whether a source's last run failed or was cut off: what ``status`` exits 1 for."""
+    if not Path(db_path).exists():
+        return False
+    db = open_db(db_path)
+    bad = any(run["status"] in ("failed", "interrupted") for run in db.query(LAST_RUNS))
+    db.close()
+    return bad

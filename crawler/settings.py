@@ -22,14 +22,24 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
-# A news page is well under a megabyte; anything far bigger is a mistake or an attack.
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+# A news page is well under a megabyte; anything far bigger is a mistake or an attack. The cap
+# holds for the decompressed body too (a gzip bomb).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
 
+DOWNLOADER_MIDDLEWARES = {
+    # After the offsite filter (no lookup for a host that is off the source anyway), before
+    # robots.txt is fetched from a host that must not be reached.
+    "crawler.middlewares.AddressGuard": 60,
+    # Its responses pass before the retry middleware's (550) sees them.
+    "crawler.middlewares.RetryAfter": 560,
+    # Sees a redirect before the redirect middleware (600) follows it.
+    "crawler.middlewares.Redirects": 610,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 300,
     "crawler.pipelines.classify.ClassifyPipeline": 500,

@@ -62,6 +62,9 @@ class Source:
     sitemaps: tuple[str, ...] = ()
     list_urls: tuple[str, ...] = ()
     max_list_pages: int = 5
+    # A run requests at most this many pages: a list that links to ever-new pages (a
+    # calendar) or a site gone wrong cannot keep a crawl going for ever.
+    max_pages: int = 2000
     homepage: str | None = None
     base_url: str | None = None
     region: str | None = None
@@ -70,7 +73,11 @@ class Source:
     cron: str | None = None
     delay: float = 1.0
     concurrency: int = 2
+    timeout: float = 30.0  # seconds a request may take; slow government sites need more
     allowed_domains: tuple[str, ...] = ()
+    # Hosts the crawl may reach although they resolve to loopback, private or link-local
+    # addresses (an intranet site, the demo on 127.0.0.1); every other such host is refused.
+    private_hosts: tuple[str, ...] = ()
     drop_params: tuple[str, ...] = ()
     watch: tuple[str, ...] = DEFAULT_WATCH
     notes: str = ""
@@ -111,8 +118,13 @@ class Source:
         return tuple(interval_seconds(step) for step in self.watch)
 
     def rebased(self, base_url: str) -> Source:
-        """The same source served from another address (the bundled site on a free port)."""
-        return dataclasses.replace(self, base_url=base_url, allowed_domains=())
+        """The same source served from another address (the bundled site on a free port).
+
+        The new host may be a private one: the user named it (``--base-url``)."""
+        host = urlsplit(base_url).hostname or ""
+        return dataclasses.replace(
+            self, base_url=base_url, allowed_domains=(), private_hosts=(host,)
+        )
 
 
 def interval_seconds(text: str) -> int:
@@ -179,7 +191,14 @@ FIELDS = {f.name: f for f in dataclasses.fields(Source) if f.name != "file"}
 REQUIRED = ("id", "name", "article_urls")
 URL_LISTS = ("lists", "feeds", "sitemaps")
 PATTERN_LISTS = ("article_urls", "list_urls")
-STRING_LISTS = (*URL_LISTS, *PATTERN_LISTS, "allowed_domains", "drop_params", "watch")
+STRING_LISTS = (
+    *URL_LISTS,
+    *PATTERN_LISTS,
+    "allowed_domains",
+    "private_hosts",
+    "drop_params",
+    "watch",
+)
 STRINGS = ("id", "name", "homepage", "base_url", "region", "every", "cron", "notes")
 
 
@@ -315,8 +334,10 @@ def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -
 def _check_numbers(entry: dict[str, Any], where: _Where, problems: list[str]) -> None:
     for key, minimum, whole in (
         ("max_list_pages", 1, True),
+        ("max_pages", 1, True),
         ("concurrency", 1, True),
         ("delay", 0, False),
+        ("timeout", 1, False),
     ):
         value = entry.get(key, minimum)
         kinds = int if whole else (int, float)

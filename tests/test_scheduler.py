@@ -31,6 +31,7 @@ id = "demo-industry"
 name = "智策新闻网 · 产业（第二页起）"
 base_url = "{url}"
 lists = ["/industry/index_2.html"]
+private_hosts = ["127.0.0.1"]
 article_urls = ['^/[a-z]+/\\d{{6}}/t\\d{{8}}_\\d+\\.html$']
 every = "{every}"
 delay = 0

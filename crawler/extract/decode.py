@@ -30,6 +30,35 @@ BOMS = (
 )
 
 
+# What is served at article and list URLs by mistake, known by its first bytes.
+MAGIC_NUMBERS = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (or an Office document)"),
+    (b"\xd0\xcf\x11\xe0", "an Office document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"Rar!", "a RAR archive"),
+)
+
+
+def not_a_page(data: bytes, content_type: str | None = None) -> str | None:
+    """Why ``data`` cannot be a web page (empty, a PDF, an image, binary), or None."""
+    if not data.strip():
+        return "an empty response"
+    for magic, what in MAGIC_NUMBERS:
+        if data.startswith(magic):
+            return what
+    head = data[:4096]
+    wide = any(head.startswith(bom) for bom, _ in BOMS) or (
+        (declared_charset(head, content_type) or "").startswith(("utf-16", "utf-32"))
+    )
+    if b"\x00" in head and not wide:
+        return "binary data"
+    return None
+
+
 def declared_charset(data: bytes, content_type: str | None = None) -> str | None:
     """The charset the HTTP header or else the page's <meta> declares, as a Python codec name."""
     match = HEADER_CHARSET.search(content_type or "")

@@ -62,7 +62,14 @@ class StorePipeline:
         # A source fails when not one of its list pages, feeds or sitemaps could be read:
         # then nothing of it was checked, which a user must hear about.
         failed = not stats.get("newsmon/listing_pages_ok")
-        error = self.store.last_error(self.run_id) if failed else None
+        capped = stats.get("newsmon/capped")
+        error = (
+            self.store.last_error(self.run_id)
+            if failed
+            else f"stopped after max_pages = {capped} requests"
+            if capped
+            else None
+        )
         self.store.finish_run(
             self.run_id,
             "failed" if failed else "ok",

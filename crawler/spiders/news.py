@@ -10,16 +10,19 @@ import scrapy
 from lxml import etree
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import (
+    ConnectionDone,
     ConnectionLost,
     ConnectionRefusedError,
     DNSLookupError,
@@ -27,8 +30,10 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.db import RevisitPlan, now
+from crawler.extract.decode import not_a_page
 from crawler.items import Fetch, Page
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
@@ -36,6 +41,17 @@ from crawler.urls import canonical_url, path_and_query
 FEED_NAMESPACES = {"atom": "http://www.w3.org/2005/Atom"}
 NEXT_PAGE_TEXT = ("下一页", "下页", "后页", "next")
 FEED_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+# Requests dropped before or after download, known by Scrapy's message: (kind, marker, the
+# line a user reads; None keeps Scrapy's).
+IGNORED = (
+    ("robots", "robots.txt", None),
+    ("refused", "refused:", None),
+    ("offsite", "offsite", None),
+    ("offsite", "off the source's domains", None),
+    ("redirects", "redirect loop", None),
+    ("redirects", "max redirections", "too many redirects (over REDIRECT_MAX_TIMES)"),
+    ("too_big", "DOWNLOAD_MAXSIZE", "response over the size cap once unpacked (DOWNLOAD_MAXSIZE)"),
+)
 
 
 class NewsSpider(scrapy.Spider):
@@ -60,6 +76,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(source.domains)
         self.articles = source.article_patterns
         self.list_pages = source.list_patterns
+        self.requested: set[str] = set()  # canonical URLs, counted against max_pages
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -74,6 +91,7 @@ class NewsSpider(scrapy.Spider):
         crawler.settings.set(
             "CONCURRENT_REQUESTS_PER_DOMAIN", spider.source.concurrency, priority="spider"
         )
+        crawler.settings.set("DOWNLOAD_TIMEOUT", spider.source.timeout, priority="spider")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -84,23 +102,57 @@ class NewsSpider(scrapy.Spider):
         }
         for kind, urls in self.source.start_urls.items():
             for url in urls:
-                yield self._request(url, kind, callbacks[kind], depth=1)
+                for request in self._request(url, kind, callbacks[kind], depth=1):
+                    yield request
         for url in self.plan.due():
-            yield self._request(url, "article", self.parse_article)
+            for request in self._request(url, "article", self.parse_article):
+                yield request
 
-    def _request(self, url: str, kind: str, callback: Any, depth: int = 0) -> scrapy.Request:
+    def _request(
+        self, url: str, kind: str, callback: Any, depth: int = 0
+    ) -> Iterator[scrapy.Request]:
+        """The request for ``url``; none for a URL already requested in this run, nor once
+        the run has requested ``max_pages`` pages."""
         url = canonical_url(url, self.source.drop_params)
+        if url in self.requested:
+            return
+        if len(self.requested) >= self.source.max_pages:
+            if not self.crawler.stats.get_value("newsmon/capped"):
+                self.crawler.stats.set_value("newsmon/capped", self.source.max_pages)
+                self.logger.warning(
+                    "%s: stopped following links after max_pages = %d requests;"
+                    " the rest waits for the next run",
+                    self.source.id,
+                    self.source.max_pages,
+                )
+            return
+        self.requested.add(url)
         etag, modified = self.plan.validators.get(url, (None, None))
         headers = {"If-None-Match": etag} if etag else {}
         if modified:
             headers["If-Modified-Since"] = modified
-        return scrapy.Request(
+        yield scrapy.Request(
             url,
             headers=headers,
             callback=callback,
             errback=self.failed,
             meta={"kind": kind, "depth_in_source": depth},
         )
+
+    def _link(self, response: Response, href: str) -> str | None:
+        """The absolute URL of a link on ``response``; None for links no crawler can follow
+        (``javascript:``, ``mailto:``, malformed hosts and ports)."""
+        try:
+            url = response.urljoin(href.strip())
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return None
+            parts.port  # noqa: B018 - raises on a port that is out of range or not a number
+            canonical_url(url, self.source.drop_params)
+        except ValueError:
+            self.crawler.stats.inc_value("newsmon/links/malformed")
+            return None
+        return url
 
     def _wanted(self, url: str, lastmod: str | None = None) -> bool:
         """An article link worth a request: not stored yet, due for a check, or newer."""
@@ -113,9 +165,13 @@ class NewsSpider(scrapy.Spider):
         return any(p.search(target) for p in self.articles)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        yield self.fetch_record(response)
-        if response.status == 304:
+        fetch = self.fetch_record(response)
+        if fetch.error is None and not isinstance(response, TextResponse):
+            fetch.error = f"not a web page: {fetch.content_type or 'no Content-Type'}"
+        yield fetch
+        if response.status == 304 or fetch.error is not None:
             return
+        assert isinstance(response, TextResponse)
         depth = response.meta["depth_in_source"]
         more_pages = depth < self.source.max_list_pages
         next_links = (
@@ -129,20 +185,21 @@ class NewsSpider(scrapy.Spider):
             else set()
         )
         for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
-            if urlsplit(url).scheme not in ("http", "https"):
+            url = self._link(response, href)
+            if url is None:
                 continue
             if self.is_article(url):
                 if self._wanted(url):
-                    yield self._request(url, "article", self.parse_article)
+                    yield from self._request(url, "article", self.parse_article)
             elif more_pages and (
                 href in next_links or any(p.search(path_and_query(url)) for p in self.list_pages)
             ):
-                yield self._request(url, "list", self.parse_list, depth + 1)
+                yield from self._request(url, "list", self.parse_list, depth + 1)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        yield self.fetch_record(response)
-        if response.status == 304:
+        fetch = self.fetch_record(response)
+        yield fetch
+        if response.status == 304 or fetch.error is not None:
             return
         root = etree.fromstring(response.body, parser=FEED_PARSER)
         if root is None:
@@ -152,40 +209,73 @@ class NewsSpider(scrapy.Spider):
             namespaces=FEED_NAMESPACES,
         )
         for link in links:
-            url = response.urljoin(link.strip())
-            if self._wanted(url):
-                yield self._request(url, "article", self.parse_article)
+            url = self._link(response, link)
+            if url is not None and self._wanted(url):
+                yield from self._request(url, "article", self.parse_article)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        yield self.fetch_record(response)
-        if response.status == 304:
+        fetch = self.fetch_record(response)
+        sitemap = None if response.status == 304 else self._sitemap(response, fetch)
+        yield fetch
+        if sitemap is None:
             return
-        body = gunzip(response.body) if gzip_magic_number(response) else response.body
-        sitemap = Sitemap(body)
         for entry in sitemap:
-            url = response.urljoin(entry["loc"])
+            url = self._link(response, entry.get("loc", ""))
+            if url is None:
+                continue
             if sitemap.type == "sitemapindex":
-                yield self._request(url, "sitemap", self.parse_sitemap)
+                yield from self._request(url, "sitemap", self.parse_sitemap)
             elif self._wanted(url, entry.get("lastmod")):
-                yield self._request(url, "article", self.parse_article)
+                yield from self._request(url, "article", self.parse_article)
+
+    def _sitemap(self, response: Response, fetch: Fetch) -> Sitemap | None:
+        """The sitemap in ``response``, unpacked; None, with ``fetch.error`` set, if none."""
+        try:
+            body = (
+                gunzip(response.body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+                if gzip_magic_number(response)
+                else response.body
+            )
+            problem = not_a_page(body)
+            if problem is None:
+                return Sitemap(body)
+        except (OSError, EOFError, ValueError) as exc:  # a broken or oversized gzip
+            problem = f"gzip data that does not unpack ({type(exc).__name__})"
+        except StopIteration:  # lxml found not a single element in it
+            problem = "no XML in it"
+        fetch.error = f"not a sitemap: {problem}"
+        return None
 
     def parse_article(self, response: Response) -> Iterator[Page | Fetch]:
         fetch = self.fetch_record(response)
-        yield fetch if response.status == 304 else Page(fetch=fetch, body=response.body)
+        if response.status == 304 or fetch.error is not None:
+            yield fetch
+        else:
+            yield Page(fetch=fetch, body=response.body)
 
     def fetch_record(self, response: Response) -> Fetch:
+        """The exchange as stored; a body that cannot be a web page is an error of its own."""
         headers = response.headers
         latency = response.meta.get("download_latency")
+        content_type = _header(headers, b"Content-Type")
+        kind = response.meta["kind"]
+        # A sitemap may come gzipped; _sitemap looks at it unpacked.
+        problem = (
+            not_a_page(response.body, content_type)
+            if response.status != 304 and kind != "sitemap"
+            else None
+        )
         return Fetch(
             url=canonical_url(response.url, self.source.drop_params),
-            kind=response.meta["kind"],
+            kind=kind,
             fetched_at=now(),
             status=response.status,
             bytes=len(response.body),
             elapsed_ms=round(latency * 1000) if latency is not None else None,
-            content_type=_header(headers, b"Content-Type"),
+            content_type=content_type,
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
+            error=f"not a web page: {problem}" if problem else None,
         )
 
     def failed(self, failure: Failure) -> Iterator[Fetch]:
@@ -194,8 +284,10 @@ class NewsSpider(scrapy.Spider):
         kind, message = describe_failure(failure)
         self.crawler.stats.inc_value(f"newsmon/errors/{kind}")
         response = failure.value.response if failure.check(HttpError) else None
+        # A redirect's failure belongs to the page that was asked for, not where it led.
+        asked = request.meta.get("redirect_urls", [request.url])[0]
         yield Fetch(
-            url=request.url,
+            url=canonical_url(asked, self.source.drop_params),
             kind=request.meta["kind"],
             fetched_at=now(),
             status=response.status if response is not None else None,
@@ -207,19 +299,30 @@ class NewsSpider(scrapy.Spider):
 def describe_failure(failure: Failure) -> tuple[str, str]:
     """A short kind (for counting) and a one-line message (for people) for a failed request."""
     if failure.check(HttpError):
-        status = failure.value.response.status
-        return f"http_{status}", f"HTTP {status}"
+        response = failure.value.response
+        retry_after = _header(response.headers, b"Retry-After")
+        later = f", asked to come back after {retry_after}" if retry_after else ""
+        return f"http_{response.status}", f"HTTP {response.status}{later}"
     if failure.check(IgnoreRequest):
         message = str(failure.value) or "request ignored"
-        return ("robots" if "robots" in message else "ignored"), message
+        for kind, marker, line in IGNORED:
+            if marker in message:
+                return kind, line or message
+        return "ignored", message
     if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return "timeout", "timed out"
     if failure.check(CannotResolveHostError, DNSLookupError):
         return "dns", "DNS lookup failed"
     if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
         return "connection", "connection refused"
-    if failure.check(ConnectionLost, ResponseDataLossError):
+    if failure.check(DownloadCancelledError):
+        return "too_big", "response over the size cap (DOWNLOAD_MAXSIZE)"
+    if failure.check(
+        ConnectionLost, ConnectionDone, ResponseDataLossError, ResponseFailed, DownloadFailedError
+    ):
         return "connection", "connection lost before the response was complete"
+    if failure.check(ResponseNeverReceived):
+        return "connection", "connection closed before any response"
     return "other", f"{failure.type.__name__}: {failure.getErrorMessage()}".splitlines()[0]
 
 

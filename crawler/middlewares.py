@@ -1,0 +1,117 @@
+"""Downloader middlewares: what may be requested at all, and when not to try again."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from w3lib.url import canonicalize_url, safe_url_string
+
+# Cloud metadata services answer on these without being link-local (Alibaba Cloud's is in the
+# carrier-grade NAT range); they are named in the error so that a user sees what was at stake.
+METADATA_ADDRESSES = frozenset({"169.254.169.254", "100.100.100.200", "fd00:ec2::254"})
+
+
+def address_kind(address: str) -> str | None:
+    """Why a crawler must not connect to ``address`` unasked, or None for a public address."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if str(ip) in METADATA_ADDRESSES:
+        return "cloud metadata"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_private:
+        return "private"
+    if not ip.is_global:
+        return "non-public"
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class AddressGuard:
+    """Refuses requests to hosts that are, or resolve to, non-public addresses.
+
+    A page can link or redirect anywhere, and a crawler inside a network is a way into it:
+    the router, an intranet, the cloud's metadata service. Every request is checked here,
+    redirects included (they are new requests), unless its host is one of the source's
+    ``private_hosts``. The name is resolved through Scrapy's caching resolver, so the connection
+    that follows uses the address checked here."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressGuard:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        host = urlparse_cached(request).hostname or ""
+        if host in self.crawler.spider.source.private_hosts:
+            return
+        if _is_ip(host):
+            address = host
+        else:
+            # Imported here: importing it installs a reactor, which Scrapy must choose first.
+            from twisted.internet import reactor
+
+            # A name that does not resolve fails here as it would on connecting.
+            address = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[arg-type]
+        kind = address_kind(address)
+        if kind is not None:
+            resolved = "" if address == host else f" resolves to {address}, which"
+            raise IgnoreRequest(
+                f"refused: {host}{resolved} is a {kind} address (not in the source's private_hosts)"
+            )
+
+
+class RetryAfter:
+    """A server that answers 429 or 503 with Retry-After is asked again by the next run, not
+    at once: Scrapy's retries would come back within the second it asked us to stay away."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in (429, 503) and response.headers.get(b"Retry-After"):
+            request.meta["dont_retry"] = True
+        return response
+
+
+class Redirects:
+    """A redirect that loops or leaves the source is an error its fetch records. Scrapy would
+    drop the repeated request as a duplicate and the offsite one without a word: the article
+    would stop being checked and leave no trace why."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Redirects:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = canonicalize_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
+        chain = [*request.meta.get("redirect_urls", ()), request.url]
+        if target in map(canonicalize_url, chain):
+            raise IgnoreRequest(f"redirect loop after {len(chain)} redirects: back to {target}")
+        host = urlsplit(target).hostname or ""
+        domains = self.crawler.spider.allowed_domains
+        if domains and not any(host == d or host.endswith(f".{d}") for d in domains):
+            raise IgnoreRequest(f"redirected off the source's domains, to {host}")
+        return response

@@ -1,0 +1,429 @@
+"""A news site on 127.0.0.1 that goes bad: every way a page can fail, each at its own URL.
+
+In its first life every article URL serves a sound article; once ``hostile`` is set, each
+serves its case instead (a charset trick, a binary body, a redirect loop, a stall …). A crawl
+before and a crawl after show what a monitor must do: record each failure as one line, carry
+on with the rest, and lose nothing it stored before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import opencc
+from sqlite_utils import Database
+
+from crawler.demo.site import DemoArticle, load_site
+
+MB = 1024 * 1024
+# Seconds a stalled response waits: longer than the source's timeout below.
+STALL_SECONDS = 4
+
+SEEDS = r"""
+[[source]]
+id = "hostile"
+name = "a site gone bad"
+base_url = "{url}"
+lists = ["/", "/trap/", "/binary-list/"]
+feeds = ["/rss.xml"]
+sitemaps = ["/sitemap.xml"]
+article_urls = ['^/a/']
+list_urls = ['^/trap/']
+max_list_pages = 3
+# Hosts the redirect cases lead to, declared the source's own: the address guard, not the
+# offsite filter, must stop them.
+allowed_domains = ["127.0.0.1", "localhost", "169.254.169.254"]
+private_hosts = ["127.0.0.1"]
+watch = ["1s", "1s", "1s"]
+delay = 0
+concurrency = 8
+timeout = 2
+
+[[source]]
+id = "calendar"
+name = "an endless calendar"
+base_url = "{url}"
+lists = ["/cal/2026-11-22"]
+article_urls = ['^/a/']
+list_urls = ['^/cal/']
+max_list_pages = 1000
+max_pages = 40
+private_hosts = ["127.0.0.1"]
+delay = 0
+concurrency = 8
+"""
+
+MALFORMED_LINKS = (
+    "http://[::1",
+    "http://exa mple.com/a/x.html",
+    "http://127.0.0.1:99999/a/port.html",
+    "javascript:void(0)",
+    "mailto:editor@example.com",
+    "//",
+    "http://",
+    "/a/" + "x" * 5000 + ".html?" + "q=1&" * 500,
+    "\x00/a/nul.html",
+)
+
+
+def article_html(article: DemoArticle, charset: str | None = "utf-8") -> str:
+    meta = f'<meta charset="{charset}">' if charset else ""
+    paragraphs = "\n".join(f"<p>{escape(p.removeprefix('## '))}</p>" for p in article.paragraphs)
+    return (
+        f"<!DOCTYPE html><html><head>{meta}<title>{escape(article.title)}</title></head>"
+        f"<body><div class='nav'><a href='/'>首页</a></div><article><h1>{escape(article.title)}"
+        f"</h1><div class='info'>{article.published} 来源：{article.outlet}</div>"
+        f"{paragraphs}</article></body></html>"
+    )
+
+
+Handler = BaseHTTPRequestHandler
+Respond = Callable[[Handler, DemoArticle], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way a page goes bad, at ``/a/<name>.html``."""
+
+    name: str
+    # "unchanged": the same article in other bytes; "stored": a new article kept whole or in
+    # part; anything else: the start of the one-line error its fetch records.
+    expect: str
+    respond: Respond
+    before: bool = True  # served sound in the site's first life
+
+    @property
+    def path(self) -> str:
+        return f"/a/{self.name}.html"
+
+
+def send(
+    handler: Handler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> None:
+    handler.send_response(status)
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    if "Content-Length" not in (headers or {}):
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def sound(h: Handler, a: DemoArticle) -> None:
+    send(h, 200, article_html(a).encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def html(body: bytes, charset: str | None = None) -> Respond:
+    content_type = "text/html" + (f"; charset={charset}" if charset else "")
+    return lambda h, a: send(h, 200, body, {"Content-Type": content_type})
+
+
+def encoded(codec: str, meta: str | None, header: str | None, traditional: bool = False) -> Respond:
+    def respond(h: Handler, a: DemoArticle) -> None:
+        page = article_html(a, meta)
+        if traditional:
+            page = to_traditional(page)
+        content_type = "text/html" + (f"; charset={header}" if header else "")
+        send(h, 200, page.encode(codec), {"Content-Type": content_type})
+
+    return respond
+
+
+def to_traditional(text: str) -> str:
+    # Taiwan's standard forms: Big5 has 為, not the 爲 that plain s2t writes.
+    return str(opencc.OpenCC("s2tw").convert(text))
+
+
+def truncated(h: Handler, a: DemoArticle) -> None:
+    page = article_html(a).encode()
+    send(h, 200, page[: len(page) * 3 // 5], {"Content-Type": "text/html; charset=utf-8"})
+
+
+def with_rare_characters(h: Handler, a: DemoArticle) -> None:
+    # 𠮷 and 𫟦 exist in GB18030 only as four-byte sequences: GBK cannot say them.
+    page = article_html(a, "gb18030").replace("</h1>", "</h1><p>参会企业：𠮷野科技、𫟦源智能。</p>")
+    send(h, 200, page.encode("gb18030"), {"Content-Type": "text/html"})
+
+
+def binary(content_type: str, head: bytes) -> Respond:
+    body = head + bytes(range(256)) * 64
+    return lambda h, a: send(h, 200, body, {"Content-Type": content_type})
+
+
+def huge(announced: bool) -> Respond:
+    def respond(h: Handler, a: DemoArticle) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        if announced:
+            h.send_header("Content-Length", str(50 * MB))
+        else:
+            h.close_connection = True
+        h.end_headers()
+        chunk = b"<p>" + "填充".encode() * 20_000 + b"</p>"
+        sent = 0
+        try:
+            while sent < 50 * MB:
+                h.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # the crawler hung up, as it should
+
+    return respond
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """200 MB of spaces in about 200 KB of gzip."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b" " * MB
+    return b"".join(packer.compress(block) for _ in range(200)) + packer.flush()
+
+
+def bomb(h: Handler, a: DemoArticle) -> None:
+    send(h, 200, gzip_bomb(), {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+
+
+def redirect(to: Callable[[Handler], str]) -> Respond:
+    return lambda h, a: send(h, 302, b"", {"Location": to(h)})
+
+
+def redirect_hops(h: Handler, a: DemoArticle, hops: int) -> None:
+    query = urlsplit(h.path).query
+    hop = int(query.removeprefix("hop=")) if query else 0
+    path = urlsplit(h.path).path
+    if hop < hops:
+        send(h, 302, b"", {"Location": f"{path}?hop={hop + 1}"})
+    else:
+        sound(h, a)
+
+
+def status(code: int, headers: dict[str, str] | None = None) -> Respond:
+    return lambda h, a: send(h, code, f"{code}".encode(), headers)
+
+
+def stall(h: Handler, a: DemoArticle) -> None:
+    time.sleep(STALL_SECONDS)
+
+
+def reset(h: Handler, a: DemoArticle) -> None:
+    # SO_LINGER with a zero timeout: close() sends a TCP RST, as a crashing server does.
+    h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    h.close_connection = True
+
+
+def cut_short(h: Handler, a: DemoArticle) -> None:
+    body = article_html(a).encode()
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Content-Length", str(len(body) * 2))
+    h.end_headers()
+    h.wfile.write(body[:500])
+    h.close_connection = True
+
+
+def elsewhere(host: str, path: str = "/a/sound.html") -> Callable[[Handler], str]:
+    return lambda h: f"http://{host}:{h.server.server_port}{path}"
+
+
+CASES = (
+    Case("sound", "unchanged", sound),
+    Case("truncated", "stored", truncated, before=False),
+    Case("no-charset", "unchanged", encoded("gbk", None, None)),
+    Case("wrong-charset", "unchanged", encoded("gbk", "utf-8", "iso-8859-1")),
+    Case("gb18030", "stored", with_rare_characters, before=False),
+    Case("big5", "stored", encoded("big5hkscs", "big5", None, traditional=True), before=False),
+    Case("utf16-bom", "unchanged", encoded("utf-16", None, None)),
+    Case("utf16-header", "unchanged", encoded("utf-16-le", None, "utf-16le")),
+    Case("pdf", "not a web page: a PDF document", binary("application/pdf", b"%PDF-1.7\n")),
+    Case("png", "not a web page: a PNG image", binary("image/png", b"\x89PNG\r\n\x1a\n")),
+    Case("zip-as-html", "not a web page: a zip archive", binary("text/html", b"PK\x03\x04")),
+    Case("empty", "not a web page: an empty response", html(b"")),
+    Case("huge", "response over the size cap", huge(announced=True)),
+    Case("huge-unannounced", "response over the size cap", huge(announced=False)),
+    Case("gzip-bomb", "response over the size cap once unpacked", bomb),
+    Case(
+        "redirect-loop",
+        "redirect loop",
+        lambda h, a: (
+            send(h, 302, b"", {"Location": "/a/redirect-loop.html?again=1"})
+            if "again" not in h.path
+            else send(h, 301, b"", {"Location": "/a/redirect-loop.html"})
+        ),
+    ),
+    Case("redirect-chain", "stored", lambda h, a: redirect_hops(h, a, 3), before=False),
+    Case("redirect-endless", "too many redirects", lambda h, a: redirect_hops(h, a, 10)),
+    Case("gone-404", "HTTP 404", status(404)),
+    Case("gone-410", "HTTP 410", status(410)),
+    Case("error-500", "HTTP 500", status(500)),
+    Case("busy-503", "HTTP 503, asked to come back after 120", status(503, {"Retry-After": "120"})),
+    Case("stall", "timed out", stall),
+    Case("reset", "connection", reset),
+    Case("cut-short", "connection lost before the response was complete", cut_short),
+    Case(
+        "to-localhost", "refused: localhost resolves to 127.0.0.1", redirect(elsewhere("localhost"))
+    ),
+    Case(
+        "to-metadata",
+        "refused: 169.254.169.254 is a cloud metadata address",
+        redirect(lambda h: "http://169.254.169.254/latest/meta-data/"),
+    ),
+    Case(
+        "to-offsite",
+        "redirected off the source's domains, to example.com",
+        redirect(elsewhere("example.com")),
+    ),
+    Case("robots-forbidden", "Forbidden by robots.txt", sound, before=False),
+)
+ROBOTS_TXT = b"User-agent: *\nDisallow: /a/robots-forbidden.html\n"
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a crawler hanging up on a stalled or oversized answer is no news here
+
+
+class HostileSite:
+    """The site on a loopback port, in a background thread; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
+        self.hostile = False
+        self.requested: Counter[str] = Counter()  # paths (without query) asked for
+        self.lock = threading.Lock()
+        plain = [a for a in load_site().articles if a.encoding == "utf-8" and not a.garbled]
+        self.articles = {case.name: plain[i % len(plain)] for i, case in enumerate(CASES)}
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def seeds(self) -> str:
+        return SEEDS.format(url=self.url)
+
+    def cases(self) -> list[Case]:
+        """The cases the site serves in its current life."""
+        return [c for c in CASES if self.hostile or c.before]
+
+    def __enter__(self) -> HostileSite:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def index(self) -> bytes:
+        links = [*MALFORMED_LINKS, *(c.path for c in self.cases())]
+        items = "\n".join(
+            f'<li><a href="{escape(link)}">{i}</a></li>' for i, link in enumerate(links)
+        )
+        return f"<html><body><ul>{items}</ul></body></html>".encode()
+
+
+def _calendar(day: str) -> bytes:
+    """A day of a calendar that links to the next and previous weeks, for ever."""
+    number = int(day.replace("-", ""))
+    links = "".join(f'<a href="/cal/{number + step}">{number + step}</a>' for step in range(-7, 8))
+    return f"<html><body>{links}</body></html>".encode()
+
+
+def _handler(site: HostileSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server naming
+            path = urlsplit(self.path).path
+            with site.lock:
+                site.requested[path] += 1
+            # The crawler hangs up on stalled and oversized answers, as it should.
+            with contextlib.suppress(OSError):
+                self._respond(path)
+
+        def _respond(self, path: str) -> None:
+            page = {
+                "/": lambda: html(site.index(), "utf-8"),
+                "/robots.txt": lambda: lambda h, a: send(h, 200, ROBOTS_TXT),
+                "/trap/": lambda: html(b'<a href="more/">more</a>'),
+                "/rss.xml": lambda: html(b"<rss><channel><item><link>/a/from-feed.ht"),
+                "/sitemap.xml": lambda: binary("application/xml", b"\x89PNG"),
+                "/binary-list/": lambda: binary("application/octet-stream", b"\x00\x01"),
+            }
+            if path in page:
+                page[path]()(self, site.articles["sound"])
+                return
+            if path.startswith("/trap/"):
+                html(b'<a href="more/">more</a>')(self, site.articles["sound"])
+                return
+            if path.startswith("/cal/"):
+                html(_calendar(path.removeprefix("/cal/")))(self, site.articles["sound"])
+                return
+            case = next((c for c in site.cases() if path == c.path), None)
+            if case is None:
+                send(self, 404, b"not found")
+            else:
+                respond = case.respond if site.hostile else sound
+                respond(self, site.articles[case.name])
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    return Handler
+
+
+def case_problem(
+    site: HostileSite, case: Case, db: Database, before: dict[str, str], run_id: int
+) -> str | None:
+    """What went wrong with ``case`` in the crawl of the site's hostile life (run ``run_id``),
+    or None. ``before`` is the text of each article stored by the crawl of its first life."""
+    like = f"%{case.path.removesuffix('.html')}%"
+    stored = {
+        row["url"]: row
+        for row in db.query("select url, text, version from articles where url like ?", [like])
+    }
+    errors = [
+        row["error"]
+        for row in db.query(
+            "select error from fetches where run_id = ? and url like ? and error is not null",
+            [run_id, like],
+        )
+    ]
+    for url, text in before.items():
+        if case.path in url and (url not in stored or stored[url]["text"] != text):
+            return f"the article stored before at {url} was lost or changed"
+    if case.expect == "unchanged":
+        if errors:
+            return f"fetch failed: {errors[0]}"
+        if [row["version"] for row in stored.values()] != [1]:
+            return f"expected one article, unchanged: {len(stored)} stored"
+        return None
+    if case.expect == "stored":
+        article = site.articles[case.name]
+        marker = article.paragraphs[0].removeprefix("## ")[:12]
+        if case.name == "big5":
+            marker = to_traditional(article.paragraphs[0].removeprefix("## "))[:12]
+        if case.name == "gb18030":
+            marker = "𠮷野科技、𫟦源智能"
+        if not any(marker in row["text"] for row in stored.values()):
+            return f"no stored article holds {marker!r}"
+        return None
+    if not any(error.startswith(case.expect) for error in errors):
+        return f"expected an error starting {case.expect!r}, got {errors}"
+    return None
