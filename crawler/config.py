@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
 }
 RECIPIENT_KEYS = {"address", "regions", "topics"}
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,12 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         )
     if not isinstance(smtp["port"], int) or not 0 < smtp["port"] < 65536:
         raise ValueError(f"{where} [smtp] port must be a number 1-65535, not {smtp['port']!r}")
-    if "password" in smtp:
-        raise ValueError(f"{where} [smtp]: put the password in the environment (password_env)")
+    if not ENV_NAME.match(str(smtp["password_env"])):
+        # Not echoed: what was written where a variable's name belongs may be the password.
+        raise ValueError(
+            f"{where} [smtp] password_env must name an environment variable "
+            "(like NEWSMON_SMTP_PASSWORD), and the value given is not a name"
+        )
     if not TIME.match(str(digest["time"])):
         raise ValueError(f"{where} [digest] time must be HH:MM, not {digest['time']!r}")
     recipients = []
@@ -178,7 +183,11 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
 def _known(table: Any, allowed: set[str], where: str) -> None:
     if not isinstance(table, dict):
         raise ValueError(f"{where}: expected a table")
-    unknown = sorted(set(table) - allowed - {"password"})
+    if "password" in table:
+        # Refused wherever it is written, not only in [smtp]: a password in the file would
+        # be read by anyone who can read the file. The value is never part of the message.
+        raise ValueError(f"{where}: put the password in the environment (password_env)")
+    unknown = sorted(set(table) - allowed)
     if unknown:
         raise ValueError(f"{where}: unknown key {', '.join(unknown)}")
 

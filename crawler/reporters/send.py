@@ -3,6 +3,7 @@ alerts; a failure is one OSError whose first line says what refused and why."""
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -36,13 +37,14 @@ def send_smtp(message: EmailMessage, smtp: SmtpSettings) -> dict[str, tuple[int,
             return client.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         refused = "; ".join(f"{a} {_reply(c, m)}" for a, (c, m) in exc.recipients.items())
-        raise OSError(f"{where} refused every recipient: {refused}") from None
+        error = f"{where} refused every recipient: {refused}"
     except smtplib.SMTPResponseException as exc:
-        raise OSError(
-            f"{where} refused the digest: {_reply(exc.smtp_code, exc.smtp_error)}"
-        ) from None
+        error = f"{where} refused the digest: {_reply(exc.smtp_code, exc.smtp_error)}"
     except (smtplib.SMTPException, OSError) as exc:
-        raise OSError(f"{where} unreachable: {exc or type(exc).__name__}") from None
+        error = f"{where} unreachable: {exc or type(exc).__name__}"
+    # The error is printed and stored in the digests table: a server that echoes what it
+    # was sent (the AUTH line, or the password itself) must not put the password there.
+    raise OSError(_redact(error, smtp.user, password))
 
 
 def write_file(html: str, out: Path) -> None:
@@ -56,3 +58,19 @@ def write_file(html: str, out: Path) -> None:
 def _reply(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
     return f"{code} {' '.join(text.split())}"
+
+
+def _redact(text: str, user: str, password: str) -> str:
+    """``text`` without the password: as typed, with its spaces collapsed as in a server's
+    reply, and in base64 as AUTH LOGIN and AUTH PLAIN send it."""
+    if not password:
+        return text
+    forms = {password, " ".join(password.split()), _b64(password), _b64(f"\0{user}\0{password}")}
+    forms.discard("")
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
+    return text
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")

@@ -51,6 +51,12 @@ def body_html(text: str | None) -> Markup:
     return Markup("\n".join(f"<p>{escape(line)}</p>" for line in lines))
 
 
+def web_link(url: Any) -> str | None:
+    """``url`` when it is an http(s) address: a stored ``javascript:`` URL never becomes a link."""
+    text = str(url or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else None
+
+
 @hookimpl
 def render_cell(value: Any, column: str, table: str | None) -> Any:
     if column == "diff":
@@ -115,6 +121,7 @@ def extra_template_vars(
         ]
         return {
             "newsmon_article": article,
+            "newsmon_href": web_link(article["url"]),
             "newsmon_body": body_html(article["text"]),
             "newsmon_versions": versions,
             "newsmon_regions": regions,
