@@ -7,6 +7,7 @@ qualifier before them (最高, 不超过, 约) and the clause around them are re
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -133,13 +134,15 @@ def _value(run: str) -> float:
     run = run.replace("余", "").replace("多", "")
     digits = ARABIC.match(run)
     if digits is None:
-        return _chinese(run) if CHINESE_NUMBER.fullmatch(run) else 0.0
-    if not MULTIPLIER_RUN.fullmatch(run, digits.end()):
+        value = _chinese(run) if CHINESE_NUMBER.fullmatch(run) else 0.0
+    elif not MULTIPLIER_RUN.fullmatch(run, digits.end()):
         return 0.0
-    value = float(digits.group().replace(",", ""))
-    for char in run[digits.end() :]:
-        value *= MULTIPLIERS[char]
-    return value
+    else:
+        value = float(digits.group().replace(",", ""))
+        for char in run[digits.end() :]:
+            value *= MULTIPLIERS[char]
+    # Past 1e308 (302 digits, 78 万) a float is inf, which JSON cannot hold: no money figure.
+    return value if math.isfinite(value) else 0.0
 
 
 def _chinese(number: str) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from crawler.clean.chrome import Kind, classify_line, is_related_heading
 from crawler.clean.script import (
@@ -51,14 +52,16 @@ class Cleaned:
 
 @dataclass
 class _Line:
-    """One line in both scripts, spaces kept: they separate the items of link farms."""
+    """One line in both scripts, spaces kept: they separate the items of link farms.
+
+    Both are undoubled (each doubled run printed once) wherever a line is made."""
 
     original: str
     simplified: str
 
-    @property
+    @cached_property  # lines are judged by it again and again
     def compact(self) -> str:
-        return squeeze(self.simplified)
+        return _compact(self.simplified)
 
 
 def clean_text(text: str, title: str | None = None) -> Cleaned:
@@ -67,22 +70,71 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
     raw = [line for line in map(normalize_line, text.splitlines()) if WORDLESS.sub("", line)]
     joined_raw = "\n".join(raw)
     report = inspect_script(joined_raw)
+    # Lines are judged in Simplified whatever the page's script: whether a page counts as
+    # Traditional hangs on its share of Traditional characters, which changes as lines are
+    # dropped, and cleaning the cleaned text must judge its lines as the first time.
+    repaired = [remove_pinyin_tags(line) for line in raw]
+    # Converted at once (a call per line costs more), line breaks stay where they were.
+    converted = to_simplified("\n".join(repaired)).split("\n") if repaired else []
     lines = [
-        _Line(undouble(line), undouble(to_simplified(line) if report.traditional else line))
-        for line in map(remove_pinyin_tags, raw)
+        _Line(undouble(line), undouble(simple))
+        for line, simple in zip(repaired, converted, strict=True)
     ]
     lines = _join_broken(lines)
     removed: Counter[str] = Counter()
     lines = _below_headline(lines, title, removed)
     lines = _without_menus(lines, removed)
+    found = _Found()
+    kept = _judged(lines, removed, found)
+    # Dropped lines leave their neighbours side by side: the halves of a paragraph that a line
+    # of chrome cut, the items of a menu around a share bar. Joined and judged again as
+    # cleaning the cleaned text would (until nothing changes: each round has fewer lines).
+    while (again := _without_menus(_join_broken(kept), removed)) != kept:
+        kept = _judged(again, removed, found)
 
+    original = "\n".join(_compact(x.original) for x in kept)
+    # A Simplified page keeps its own characters for search (昇腾 is a name, not 升腾).
+    simplified = "\n".join(x.compact for x in kept) if report.traditional else original
+    # Pinyin tags betray a Simplified page pushed through a converter (seed 002): its
+    # Traditional form is an accident, so it is read in Simplified. A page written in
+    # Traditional keeps its script.
+    machine_converted = report.pinyin_tags > 0
+    return Cleaned(
+        text=simplified if machine_converted else original,
+        simplified=simplified,
+        editor=found.editor,
+        outlet=found.outlet,
+        captions=tuple(found.captions),
+        removed=removed,
+        quality=quality_score(report, len(joined_raw)),
+        flags=report.flags,
+    )
+
+
+@dataclass
+class _Found:
+    """What cleaning set aside as metadata."""
+
+    editor: str | None = None
+    outlet: str | None = None
+    captions: list[str] = field(default_factory=list)
+
+
+def _judged(lines: list[_Line], removed: Counter[str], found: _Found) -> list[_Line]:
+    """The body lines: without spam, related links, chrome, link farms; metadata into ``found``."""
     kept: list[_Line] = []
-    editor = outlet = None
-    captions: list[str] = []
     in_related = False
     for line in lines:
+        if line.compact.startswith("|"):
+            # A layout-table row is judged as it will read: without its navigation cells and
+            # outer bars ("| 首页 | 新闻 |" is navigation, which shows once the first bar is off).
+            line = _without_farm_cells(line, removed)
+            if not WORDLESS.sub("", line.simplified):
+                continue
         text_ = line.compact
-        if is_spam(line.simplified):
+        # Judged squeezed as well: that is what the text becomes, and what cleaning it again
+        # judges (日韩 精品 … with a space between each is one item once squeezed).
+        if is_spam(line.simplified) or (text_ != line.simplified and is_spam(text_)):
             removed["spam"] += 1
             continue
         if is_related_heading(text_):
@@ -97,36 +149,34 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
                 continue
         verdict = classify_line(text_)
         if verdict.kind is Kind.EDITOR:
-            editor = editor or verdict.value
+            found.editor = found.editor or verdict.value
         elif verdict.kind is Kind.SOURCE:
-            outlet = outlet or verdict.value
+            found.outlet = found.outlet or verdict.value
         elif verdict.kind is Kind.CAPTION:
-            captions.append(line.original)
-        elif verdict.kind is Kind.BODY and is_link_farm(line.simplified):
+            found.captions.append(line.original)
+        elif verdict.kind is Kind.BODY and _is_link_farm(line):
             removed["link_farm"] += 1
             continue
-        elif verdict.kind is Kind.BODY and text_.startswith("|"):
-            line = _without_farm_cells(line, removed)
         if verdict.kind is not Kind.BODY:
             removed[verdict.kind.value] += 1
             continue
         kept.append(line)
+    return kept
 
-    simplified = "\n".join(line.compact for line in kept)
-    # Pinyin tags betray a Simplified page pushed through a converter (seed 002): its
-    # Traditional form is an accident, so it is read in Simplified. A page written in
-    # Traditional keeps its script.
-    machine_converted = report.pinyin_tags > 0
-    return Cleaned(
-        text=simplified if machine_converted else "\n".join(squeeze(x.original) for x in kept),
-        simplified=simplified,
-        editor=editor,
-        outlet=outlet,
-        captions=tuple(captions),
-        removed=removed,
-        quality=quality_score(report, len(joined_raw)),
-        flags=report.flags,
-    )
+
+def _is_link_farm(line: _Line) -> bool:
+    # Judged squeezed as well, as for spam: squeezing merges items, and "（1） 甲乙、（2） 丙丁"
+    # reads as numbered only while "（1）" is an item of its own.
+    text = line.compact
+    return is_link_farm(line.simplified) or (text != line.simplified and is_link_farm(text))
+
+
+def _compact(line: str) -> str:
+    """An undoubled line without layout spaces."""
+    squeezed = squeeze(line)
+    # Undoubled again once squeezed: a heading and its copy may have had a space between them.
+    # Only then: undoubling is the dearest step of cleaning.
+    return squeezed if squeezed == line else undouble(squeezed)
 
 
 def _without_farm_cells(line: _Line, removed: Counter[str]) -> _Line:
@@ -137,8 +187,8 @@ def _without_farm_cells(line: _Line, removed: Counter[str]) -> _Line:
     kept = [(o, s) for o, s in cells if not is_link_farm(s.replace("\\|", "|"))]
     removed["link_farm"] += len(cells) - len(kept)
     return _Line(
-        " | ".join(o.strip() for o, _ in kept if o.strip()),
-        " | ".join(s.strip() for _, s in kept if s.strip()),
+        undouble(" | ".join(o.strip() for o, _ in kept if o.strip())),
+        undouble(" | ".join(s.strip() for _, s in kept if s.strip())),
     )
 
 
@@ -163,6 +213,7 @@ def _cjk_share(line: str) -> float:
 
 def _join_broken(lines: list[_Line]) -> list[_Line]:
     joined: list[_Line] = []
+    glued: list[bool] = []
     for line, continues in zip(
         lines, continues_previous([x.simplified for x in lines]), strict=True
     ):
@@ -170,9 +221,15 @@ def _join_broken(lines: list[_Line]) -> list[_Line]:
             joined[-1] = _Line(
                 joined[-1].original + line.original, joined[-1].simplified + line.simplified
             )
+            glued[-1] = True
         else:
             joined.append(line)
-    return joined
+            glued.append(False)
+    # The halves of a line may each end and start with one run (…扶持政策 / 扶持政策…).
+    return [
+        _Line(undouble(x.original), undouble(x.simplified)) if glue else x
+        for x, glue in zip(joined, glued, strict=True)
+    ]
 
 
 def _without_menus(lines: list[_Line], removed: Counter[str]) -> list[_Line]:
@@ -182,7 +239,7 @@ def _without_menus(lines: list[_Line], removed: Counter[str]) -> list[_Line]:
     for line in [*lines, None]:
         if (
             line is not None
-            and len(line.simplified) <= MENU_ITEM_CHARS
+            and len(line.compact) <= MENU_ITEM_CHARS  # as cleaned, spaces gone
             and not PROSE.search(line.simplified)
         ):
             run.append(line)
@@ -201,9 +258,15 @@ def _below_headline(lines: list[_Line], title: str | None, removed: Counter[str]
     """Drop the headline wherever it is repeated, and the masthead and navigation above it."""
     if not title:
         return lines
-    wanted = re.sub(r"\s", "", to_simplified(title))
-    is_title = [re.sub(r"\s", "", line.simplified) == wanted for line in lines]
+    wanted = _headline_key(to_simplified(title))
+    is_title = [_headline_key(line.simplified) == wanted for line in lines]
     top = max((i + 1 for i, hit in enumerate(is_title[:HEADLINE_WINDOW]) if hit), default=0)
     kept = [line for i, line in enumerate(lines) if i >= top and not is_title[i]]
     removed["above_headline"] += len(lines) - len(kept)
     return kept
+
+
+def _headline_key(line: str) -> str:
+    # Compared as the line will read (without spaces, printed once) and out of its layout-table
+    # cell, or a headline found only once cleaned would be dropped by cleaning it again.
+    return undouble(re.sub(r"[\s|]", "", line))

@@ -60,7 +60,10 @@ def to_simplified(text: str) -> str:
 
 def remove_pinyin_tags(text: str) -> str:
     """監(jiān)管 → 監管."""
-    return PINYIN_TAG.sub("", text)
+    # A second tag behind a character (監(jiān)(ān)) follows it only once the first is gone.
+    while (once := PINYIN_TAG.sub("", text)) != text:
+        text = once
+    return text
 
 
 def inspect_script(text: str) -> ScriptReport:

@@ -36,7 +36,11 @@ def squeeze(line: str) -> str:
 
 def undouble(line: str) -> str:
     """Print each doubled run of Chinese text once."""
-    return DOUBLED.sub(r"\1", line)
+    # One pass leaves a tripled run doubled, and taking out a copy can make a new doubled run
+    # of the text around it: repeat until none is left, so that undoubling is done once for all.
+    while (once := DOUBLED.sub(r"\1", line)) != line:
+        line = once
+    return line
 
 
 def continues_previous(lines: list[str]) -> list[bool]:
