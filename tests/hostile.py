@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
+import subprocess
 import threading
 import time
 import zlib
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -27,6 +29,7 @@ import opencc
 from sqlite_utils import Database
 
 from crawler.demo.site import DemoArticle, load_site
+from tests.conftest import newsmon
 
 MB = 1024 * 1024
 # Seconds a stalled response waits: longer than the source's timeout below.
@@ -427,3 +430,40 @@ def case_problem(
     if not any(error.startswith(case.expect) for error in errors):
         return f"expected an error starting {case.expect!r}, got {errors}"
     return None
+
+
+@dataclass
+class Lives:
+    """The site crawled in its first life and again once every page went bad."""
+
+    db_path: Path
+    seeds: Path
+    before: dict[str, str]  # url: text of each article the first crawl stored
+    outputs: list[subprocess.CompletedProcess[str]]  # the two crawls
+    run_id: int  # the second crawl's run of the hostile source
+    requested: Counter[str]  # paths the second crawl asked for
+
+    def problems(self, site: HostileSite) -> dict[str, str | None]:
+        """Each case's problem (None when it behaved)."""
+        db = Database(self.db_path)
+        return {c.name: case_problem(site, c, db, self.before, self.run_id) for c in CASES}
+
+
+def crawl_both_lives(site: HostileSite, folder: Path) -> Lives:
+    seeds = folder / "seeds"
+    seeds.mkdir()
+    db_path = folder / "news.db"
+    (seeds / "hostile.toml").write_text(site.seeds(), encoding="utf-8")
+    args = ("crawl", "--db", str(db_path), "--seeds", str(seeds))
+    first = newsmon(*args)
+    db = Database(db_path)
+    before = {row["url"]: row["text"] for row in db.query("select url, text from articles")}
+    time.sleep(1.1)  # the articles' watch (1 s) is over: the next crawl checks them all
+    site.hostile = True
+    requested_before = site.requested.copy()
+    second = newsmon(*args)
+    run = next(db.query("select max(id) id from crawl_runs where source_id = 'hostile'"))
+    db.close()
+    return Lives(
+        db_path, seeds, before, [first, second], run["id"], site.requested - requested_before
+    )

@@ -3,70 +3,49 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
 from tests.conftest import newsmon
-from tests.hostile import CASES, Case, HostileSite, case_problem
+from tests.hostile import CASES, Case, HostileSite, Lives, case_problem, crawl_both_lives
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The site crawled in its first life, then again once every page went bad."""
-    folder = tmp_path_factory.mktemp("hostile")
-    seeds = folder / "seeds"
-    seeds.mkdir()
-    db_path = folder / "news.db"
+def site() -> Iterator[HostileSite]:
     with HostileSite() as site:
-        (seeds / "hostile.toml").write_text(site.seeds(), encoding="utf-8")
-        args = ("crawl", "--db", str(db_path), "--seeds", str(seeds))
-        first = newsmon(*args)
-        db = Database(db_path)
-        before = {row["url"]: row["text"] for row in db.query("select url, text from articles")}
-        time.sleep(1.1)  # the articles' watch (1 s) is over: the next crawl checks them all
-        site.hostile = True
-        requested_before = site.requested.copy()
-        second = newsmon(*args)
-        run_id = next(db.query("select max(id) id from crawl_runs where source_id = 'hostile'"))
-        yield {
-            "site": site,
-            "db": db,
-            "db_path": db_path,
-            "seeds": seeds,
-            "before": before,
-            "first": first,
-            "second": second,
-            "run_id": run_id["id"],
-            "requested": site.requested - requested_before,
-        }
+        yield site
+
+
+@pytest.fixture(scope="module")
+def lives(site: HostileSite, tmp_path_factory: pytest.TempPathFactory) -> Lives:
+    return crawl_both_lives(site, tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_each_bad_page_is_recorded_and_loses_nothing(hostile: dict[str, Any], case: Case) -> None:
-    problem = case_problem(
-        hostile["site"], case, hostile["db"], hostile["before"], hostile["run_id"]
-    )
+def test_each_bad_page_is_recorded_and_loses_nothing(
+    site: HostileSite, lives: Lives, case: Case
+) -> None:
+    db = Database(lives.db_path)
+    problem = case_problem(site, case, db, lives.before, lives.run_id)
     assert problem is None, problem
 
 
-def test_the_crawl_carries_on_through_every_bad_page(hostile: dict[str, Any]) -> None:
-    for run in (hostile["first"], hostile["second"]):
+def test_the_crawl_carries_on_through_every_bad_page(lives: Lives) -> None:
+    for run in lives.outputs:
         assert run.returncode == 0
         assert "Traceback" not in run.stderr
         assert "Spider error" not in run.stderr
-    db = hostile["db"]
-    assert db["articles"].count >= len(hostile["before"])
+    db = Database(lives.db_path)
+    assert db["articles"].count >= len(lives.before)
     statuses = [row["status"] for row in db.query("select status from crawl_runs")]
     assert statuses == ["ok"] * 4
 
 
-def test_errors_are_one_line_each(hostile: dict[str, Any]) -> None:
-    db = hostile["db"]
+def test_errors_are_one_line_each(lives: Lives) -> None:
+    db = Database(lives.db_path)
     errors = [r["error"] for r in db.query("select error from fetches where error is not null")]
     errors += [r["error"] for r in db.query("select error from crawl_runs where error is not null")]
     assert len(errors) >= len([c for c in CASES if c.expect not in ("stored", "unchanged")])
@@ -74,9 +53,9 @@ def test_errors_are_one_line_each(hostile: dict[str, Any]) -> None:
         assert "\n" not in error and len(error) < 200, error
 
 
-def test_status_shows_each_error_with_its_url(hostile: dict[str, Any]) -> None:
+def test_status_shows_each_error_with_its_url(lives: Lives) -> None:
     shown = newsmon(
-        "status", "--db", str(hostile["db_path"]), "--seeds", str(hostile["seeds"]),
+        "status", "--db", str(lives.db_path), "--seeds", str(lives.seeds),
         "--errors", "100",
     ).stdout  # fmt: skip
     assert "seed files: 0 problems" in shown
@@ -89,16 +68,16 @@ def test_status_shows_each_error_with_its_url(hostile: dict[str, Any]) -> None:
     assert "stopped after max_pages = 40 requests" in shown
 
 
-def test_traps_and_endless_calendars_end(hostile: dict[str, Any]) -> None:
-    requested = hostile["requested"]
+def test_traps_and_endless_calendars_end(lives: Lives) -> None:
+    requested = lives.requested
     trap = sum(n for path, n in requested.items() if path.startswith("/trap/"))
     assert trap == 3  # max_list_pages
     calendar = sum(n for path, n in requested.items() if path.startswith("/cal/"))
     assert 30 <= calendar <= 40  # max_pages, without the duplicate links
 
 
-def test_retry_after_is_respected_and_errors_retried(hostile: dict[str, Any]) -> None:
-    requested = hostile["requested"]
+def test_retry_after_is_respected_and_errors_retried(lives: Lives) -> None:
+    requested = lives.requested
     assert requested["/a/busy-503.html"] == 1
     assert requested["/a/error-500.html"] == 3  # RETRY_TIMES = 2
 
@@ -135,22 +114,18 @@ BAD_SEEDS = {
 }
 
 
-def test_bad_seed_files_stop_nothing_stored(hostile: dict[str, Any], tmp_path: Path) -> None:
+def test_bad_seed_files_stop_nothing_stored(lives: Lives, tmp_path: Path) -> None:
     for name, text in BAD_SEEDS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    db = hostile["db"]
+    db = Database(lives.db_path)
     runs, articles = db["crawl_runs"].count, db["articles"].count
-    result = newsmon(
-        "crawl", "--db", str(hostile["db_path"]), "--seeds", str(tmp_path), check=False
-    )
+    result = newsmon("crawl", "--db", str(lives.db_path), "--seeds", str(tmp_path), check=False)
     assert result.returncode != 0
     problems = [line for line in result.stderr.splitlines() if line.strip()]
     assert any("broken.toml" in p and "cannot read seed file" in p for p in problems)
     assert any("unknown.toml:6" in p and "did you mean 'every'" in p for p in problems)
     assert any("duplicate source id 'b'" in p for p in problems)
     assert (db["crawl_runs"].count, db["articles"].count) == (runs, articles)
-    status = newsmon(
-        "status", "--db", str(hostile["db_path"]), "--seeds", str(tmp_path), check=False
-    )
+    status = newsmon("status", "--db", str(lives.db_path), "--seeds", str(tmp_path), check=False)
     assert status.returncode == 1
     assert "seed files: 3 problems" in status.stdout
