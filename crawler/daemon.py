@@ -6,17 +6,27 @@ stuck on a page stays inside one run instead of ending the daemon that runs for 
 hung run can be killed on its own. The plan lives in the database: on start, each source's next
 run follows from when its last run started, so a restart resumes the plan instead of crawling
 everything again.
+
+The runs die with the daemon: on Linux each asks the kernel for SIGTERM when the daemon ends,
+``kill -9`` included, and finishes the pages in flight as on a normal stop (the next run of
+the source then reads every listing again). Without that a killed daemon would leave crawls
+running that no one supervises and whose errors no one logs. And whatever starts crawls (the
+daemon, cron, a person), a crawl of a source that is already being crawled is skipped (a lock
+beside the database, ``crawler.crawl``): a restarted daemon never runs a source twice.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +53,7 @@ JITTER_SHARE = 0.1
 MAX_JITTER_SECONDS = 300
 # Signal handlers only count signals; the main thread looks at the count this often.
 POLL_SECONDS = 0.2
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_daemon(
@@ -186,6 +197,7 @@ class Daemon:
                 encoding="utf-8",
                 errors="replace",
                 start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
             self.running[name] = process
         started = time.monotonic()
@@ -208,6 +220,30 @@ class Daemon:
             *(sys.executable, "-m", "crawler", "crawl", "--source", source_id),
             *("--db", str(self.db_path), "--seeds", str(self.seeds), "--quiet", *taxonomy),
         ]
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent SIGTERM when this process dies (Linux), or None.
+
+    The kernel sends it when the thread that started the child ends; here that is the pool
+    thread waiting for the run, which ends after the run does, or with the daemon.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        # Runs in the child between fork and exec: a system call, no locks, no allocation
+        # beyond the call itself.
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the daemon died before the request was made
+            os._exit(1)
+
+    return preexec
 
 
 def last_starts(db_path: Path) -> dict[str, datetime]:

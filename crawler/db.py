@@ -6,6 +6,8 @@ import fcntl
 import hashlib
 import importlib.util
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +76,19 @@ class Store:
 
     def __init__(self, db: Database):
         self.db = db
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[None]:
+        """A transaction that takes the write lock first (BEGIN IMMEDIATE): one that read
+        first and wrote after another process's write would fail at once, busy timeout or
+        not; this one waits its turn instead."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     def sync_sources(self, sources: list[Source]) -> None:
         rows = [
@@ -230,7 +245,7 @@ class Store:
             "last_seen": seen_at,
             "search_tokens": search_tokens(article.title, article.simplified),
         }
-        with self.db.atomic():
+        with self._write_transaction():
             row = next(
                 self.db.query(
                     "select id, text, text_hash, version, checks from articles where url = ?",
@@ -366,6 +381,7 @@ class Store:
                 "alerts": len(alert_ids),
                 "out_path": out_path,
                 "error": error,
+                "status": "failed" if sent_at is None else "written" if out_path else "sent",
             }
         )
 
@@ -392,7 +408,7 @@ class Store:
     def save_tags(self, article_id: int, tags: Tags, tagged_at: str) -> list[str]:
         """Replace the article's tags; returns the titles of policies seen here first."""
         new_policies = []
-        with self.db.atomic():
+        with self._write_transaction():
             for table in ("article_regions", "article_topics", "article_policies"):
                 self.db.execute(f"delete from [{table}] where article_id = ?", [article_id])
             self._save_regions(article_id, tags)
@@ -505,6 +521,120 @@ class Store:
                 "run_id": run_id,
                 "diff": json.dumps(change.to_json(), ensure_ascii=False) if change else None,
             }
+        )
+
+    # Digests are delivered in two steps so that a run killed mid-send loses nothing and sends
+    # nothing new: claim_digest stores each message, with the alerts it holds, as 'sending'
+    # before it goes out; digest_sent or digest_failed records what the server said. A message
+    # still 'sending' when a run starts was cut off: the next run sends it again, unchanged.
+
+    def claimed_alerts(self) -> set[int]:
+        """Alerts held by a message that may be on its way ('sending'): not for a new digest."""
+        return {
+            row["alert_id"]
+            for row in self.db.query(
+                "select l.alert_id from digest_alerts l join digests d on d.id = l.digest_id"
+                " where d.status = 'sending'"
+            )
+        }
+
+    def claim_digest(self, alert_ids: list[int], messages: list[dict[str, Any]]) -> list[int]:
+        """Store each message (``recipients``, ``subject``, ``message_id``, ``message`` bytes,
+        ``alert_ids``) as 'sending' and mark sent the alerts of ``alert_ids`` that no message
+        holds (no recipient wanted them), in one transaction; the messages' ids.
+
+        Returns [] and stores nothing when one of the alerts was sent or claimed meanwhile by
+        another run: the digest lock keeps runs apart, this keeps them apart without it."""
+        with self._write_transaction():
+            taken = next(
+                self.db.query(
+                    "select count(*) as n from alerts where id in (select value from json_each(?))"
+                    " and (sent_at is not null or id in (select l.alert_id from digest_alerts l"
+                    " join digests d on d.id = l.digest_id where d.status = 'sending'))",
+                    [json.dumps(alert_ids)],
+                )
+            )["n"]
+            if taken:
+                return []
+            ids = []
+            created = now()
+            for message in messages:
+                digest_id = self._insert(
+                    "digests",
+                    {
+                        "created": created,
+                        "recipients": json.dumps(message["recipients"], ensure_ascii=False),
+                        "subject": message["subject"],
+                        "alerts": len(message["alert_ids"]),
+                        "status": "sending",
+                        "message_id": message["message_id"],
+                        "message": message["message"],
+                        "attempts": 0,
+                    },
+                )
+                self.db.table("digest_alerts").insert_all(
+                    {"digest_id": digest_id, "alert_id": a} for a in message["alert_ids"]
+                )
+                ids.append(digest_id)
+            held = {a for message in messages for a in message["alert_ids"]}
+            self.mark_alerts_sent(sorted(set(alert_ids) - held))
+        return ids
+
+    def pending_digests(self) -> list[dict[str, Any]]:
+        """The messages a run claimed and did not see accepted or refused, oldest first."""
+        return list(
+            self.db.query(
+                "select id, recipients, subject, message_id, message, attempts from digests"
+                " where status = 'sending' order by id"
+            )
+        )
+
+    def digest_alert_ids(self, digest_id: int) -> list[int]:
+        """The alerts a stored message holds."""
+        return [
+            row["alert_id"]
+            for row in self.db.query(
+                "select alert_id from digest_alerts where digest_id = ? order by alert_id",
+                [digest_id],
+            )
+        ]
+
+    def digest_sent(self, digest_id: int, note: str | None = None) -> None:
+        """The server accepted the message: it is sent, and so is each of its alerts that no
+        other message still on its way holds."""
+        at = now()
+        with self._write_transaction():
+            self.db.execute(
+                "update digests set status = 'sent', sent_at = ?, error = ?,"
+                " attempts = coalesce(attempts, 0) + 1 where id = ?",
+                [at, note, digest_id],
+            )
+            self.db.execute(
+                "update alerts set sent_at = ? where sent_at is null and id in"
+                " (select alert_id from digest_alerts where digest_id = ?) and not exists"
+                " (select 1 from digest_alerts l join digests d on d.id = l.digest_id"
+                " where l.alert_id = alerts.id and d.status = 'sending')",
+                [at, digest_id],
+            )
+
+    def digest_failed(self, digest_id: int, error: str, refused: bool) -> None:
+        """Sending the message failed. ``refused``: the server said no (a refused connection
+        included), so the message is dropped and its alerts go into the next digest; else it
+        may have arrived (a connection that broke or timed out after the data went out) and
+        stays 'sending', to be sent again unchanged, same Message-ID, by the next run."""
+        self.db.execute(
+            "update digests set status = ?, error = ?, attempts = coalesce(attempts, 0) + 1"
+            " where id = ?",
+            ["failed" if refused else "sending", error, digest_id],
+        )
+
+    def record_finish_reason(self, source_id: str, since: str, reason: str) -> None:
+        """Why the source's run that started at or after ``since`` ended (Scrapy's finish
+        reason, or ``capped``): a run cut short makes the next one read every listing."""
+        self.db.execute(
+            "update crawl_runs set finish_reason = ? where id = (select max(id) from crawl_runs"
+            " where source_id = ? and started >= ?)",
+            [reason, source_id, since],
         )
 
 

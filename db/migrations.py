@@ -267,3 +267,30 @@ def m006_search(db: Database) -> None:
         from articles a
         """,
     )
+
+
+@migrations()
+def m007_delivery_and_resume(db: Database) -> None:
+    """Each digest email is stored with its Message-ID and the alerts it holds before it is
+    sent (status ``sending``), so that a run cut off mid-send is finished by the next run with
+    the very same message instead of a new one; ``sent``, ``failed`` (refused: its alerts go
+    to the next digest) or ``written`` (--out) once the outcome is known. And why each crawl
+    run ended (Scrapy's finish reason: ``finished``, ``shutdown`` …), so that the run after
+    one cut short reads every listing again."""
+    digests = db.table("digests")
+    digests.add_column("status", str)
+    digests.add_column("message_id", str)
+    digests.add_column("message", bytes)
+    digests.add_column("attempts", int)
+    db.execute(
+        "update digests set status = case when sent_at is null then 'failed'"
+        " when out_path is not null then 'written' else 'sent' end"
+    )
+    digests.create_index(["status"])
+    db["digest_alerts"].create(
+        {"digest_id": int, "alert_id": int},
+        pk=("digest_id", "alert_id"),
+        foreign_keys=[("digest_id", "digests"), ("alert_id", "alerts")],
+    )
+    db["digest_alerts"].create_index(["alert_id"])
+    db.table("crawl_runs").add_column("finish_reason", str)

@@ -1,14 +1,28 @@
 """Reporters (urlwatch style): ``render`` makes the digest, ``send`` delivers it, and
-``run_digest`` ties them to the alerts table so that each alert is delivered exactly once."""
+``run_digest`` ties them to the alerts table so that each alert reaches the server once, as
+nearly as SMTP allows (see ``run_digest``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import email
+import email.policy
+import json
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
 from pathlib import Path
+from typing import cast
 
 from crawler.config import Config, Recipient, check_address, load_config
 from crawler.db import Store, now, open_db
-from crawler.reporters.render import Digest, build_message, collect, render_digest, since_moment
+from crawler.locks import holder, lock_path, try_lock
+from crawler.reporters.render import (
+    Digest,
+    Item,
+    build_message,
+    collect,
+    render_digest,
+    since_moment,
+)
 from crawler.reporters.send import send_smtp, write_file
 
 __all__ = ["Digest", "build_message", "collect", "render_digest", "run_digest"]
@@ -47,16 +61,27 @@ def run_digest(
 ) -> str:
     """Render the unsent alerts of the last ``since`` and send them (or write ``out``).
 
-    Alerts are marked sent only once the SMTP server accepted a message holding them (or the
-    file was written); a failure marks nothing, records the error in ``digests``, and the next
-    run tries again. Returns the one line to print.
+    Each alert reaches the SMTP server once, as nearly as SMTP allows. One run at a time
+    (a lock beside the database; a second run is skipped). Before a message goes out it is
+    stored with its Message-ID and its alerts ('sending'); its alerts are marked sent once the
+    server accepted it. A refused message or an unreachable server marks nothing: the error
+    goes into ``digests`` and the alerts into the next digest. A run killed before it heard
+    the server's answer leaves the message 'sending', and the next run sends that same message
+    again first: if the server had taken it, the copy has the same Message-ID, by which mail
+    stores and clients drop duplicates. Returns the one line to print.
     """
     config = load_config(config_path)
+    path = lock_path(db_path, "digest")
+    lock = None if dry_run else try_lock(path)
+    if not dry_run and lock is None:
+        return f"digest: already being sent by {holder(path)}; skipped"
     store = Store(open_db(db_path))
     try:
         return _run(store, config, since, recipients, out, dry_run)
     finally:
         store.db.close()
+        if lock is not None:
+            lock.release()
 
 
 def _run(
@@ -68,64 +93,110 @@ def _run(
     dry_run: bool,
 ) -> str:
     moment = since_moment(since or config.digest.since)
-    digest = collect(store.db, moment)
-    if not digest:
-        return f"nothing new since {moment}"
+    pending = store.pending_digests() if out is None else []
+    digest = _unclaimed(collect(store.db, moment), store.claimed_alerts())
     prefix = config.digest.subject_prefix
-    subject = digest.subject(prefix)
     if out is not None:
+        if not digest:
+            return f"nothing new since {moment}"
+        subject = digest.subject(prefix)
         write_file(render_digest(digest, "html", subject), out)
         if dry_run:
             return f"wrote {out} ({subject}); dry run, nothing marked sent"
         store.record_digest([], subject, digest.alert_ids, now(), out_path=str(out))
         store.mark_alerts_sent(digest.alert_ids)
         return f"wrote {out} ({subject})"
-    recipients = (
-        tuple(Recipient(check_address(a, "--to")) for a in addresses)
-        if addresses
-        else tuple(Recipient(a) for a in config.smtp.to) + config.digest.recipients
-    )
-    if not recipients:
-        raise ValueError("no recipients: give --to ADDR, or set [smtp] to / [[digest.recipient]]")
-    plan = deliveries(digest, recipients)
+    if not digest and not pending:
+        return f"nothing new since {moment}"
+    plan: list[Delivery] = []
+    if digest:
+        recipients = (
+            tuple(Recipient(check_address(a, "--to")) for a in addresses)
+            if addresses
+            else tuple(Recipient(a) for a in config.smtp.to) + config.digest.recipients
+        )
+        if not recipients:
+            raise ValueError(
+                "no recipients: give --to ADDR, or set [smtp] to / [[digest.recipient]]"
+            )
+        plan = deliveries(digest, recipients)
     if dry_run:
         return "dry run, nothing sent: " + "; ".join(
-            f"{d.digest.subject(prefix)} to {', '.join(d.recipients)}" for d in plan
+            [f"{d.digest.subject(prefix)} to {', '.join(d.recipients)}" for d in plan]
+            + [f"{p['subject']} again (a run was cut off sending it)" for p in pending]
         )
-    failed: set[int] = set()
-    sent: set[int] = set()
-    lines, errors = [], []
-    for delivery in plan:
-        part_subject = delivery.digest.subject(prefix)
-        to = ", ".join(delivery.recipients)
-        message = build_message(delivery.digest, config.smtp.sender, delivery.recipients, prefix)
+    claimed = _claim(store, config, digest, plan) if digest else []
+    # The messages a cut-off run left first, then this run's: all are stored the same way.
+    again = {p["id"] for p in pending}
+    rows = pending + [p for p in store.pending_digests() if p["id"] in claimed]
+    lines: list[str] = []
+    errors: list[str] = []
+    unsent: set[int] = set()
+    for row in rows:
+        message = email.message_from_bytes(row["message"], policy=email.policy.SMTP)
+        to = ", ".join(json.loads(row["recipients"]))
         try:
-            refused = send_smtp(message, config.smtp)
+            refused = send_smtp(cast(EmailMessage, message), config.smtp)
         except OSError as exc:
             error = str(exc).splitlines()[0]
-            store.record_digest(
-                list(delivery.recipients),
-                part_subject,
-                delivery.digest.alert_ids,
-                None,
-                error=error,
-            )
-            failed.update(delivery.digest.alert_ids)
+            store.digest_failed(row["id"], error, refused=_not_delivered(exc))
             errors.append(error)
+            unsent.update(store.digest_alert_ids(row["id"]))
             continue
         note = "; ".join(f"{a} refused {c}" for a, (c, _m) in refused.items()) or None
-        store.record_digest(
-            list(delivery.recipients), part_subject, delivery.digest.alert_ids, now(), error=note
-        )
-        sent.update(delivery.digest.alert_ids)
-        lines.append(f"sent {part_subject} to {to}")
-    # An alert goes out when every message holding it was accepted; alerts no recipient's
-    # filter wanted are done too (no one is waiting for them).
-    done = set(digest.alert_ids) - failed
-    store.mark_alerts_sent(sorted(done))
+        store.digest_sent(row["id"], note)
+        sent = "sent again" if row["id"] in again else "sent"
+        lines.append(f"{sent} {row['subject']} to {to}")
     if errors:
         raise OSError(
-            f"{errors[0]} ({len(failed)} alerts left unsent for the next run)"
+            f"{errors[0]} ({len(unsent)} alerts left unsent for the next run)"
             + ("; " + "; ".join(lines) if lines else "")
         )
     return "; ".join(lines) or f"nothing for these recipients' filters since {moment}"
+
+
+def _claim(store: Store, config: Config, digest: Digest, plan: list[Delivery]) -> list[int]:
+    """Build each delivery's message and store it, with its alerts, as about to be sent; the
+    stored messages' ids. Alerts no delivery holds (no filter wanted them) are done."""
+    prefix = config.digest.subject_prefix
+    messages = []
+    for delivery in plan:
+        message = build_message(delivery.digest, config.smtp.sender, delivery.recipients, prefix)
+        messages.append(
+            {
+                "recipients": list(delivery.recipients),
+                "subject": delivery.digest.subject(prefix),
+                "message_id": message["Message-ID"],
+                "message": message.as_bytes(),
+                "alert_ids": delivery.digest.alert_ids,
+            }
+        )
+    claimed = store.claim_digest(digest.alert_ids, messages)
+    if messages and not claimed:
+        raise OSError("another digest run took these alerts meanwhile; nothing sent")
+    return claimed
+
+
+def _unclaimed(digest: Digest, claimed: set[int]) -> Digest:
+    """The digest without the alerts a message still on its way holds."""
+    if not claimed:
+        return digest
+
+    def keep(items: list[Item]) -> list[Item]:
+        return [i for i in items if i.alert_id not in claimed]
+
+    return replace(
+        digest,
+        policies=keep(digest.policies),
+        articles=keep(digest.articles),
+        changed=keep(digest.changed),
+        sources=keep(digest.sources),
+    )
+
+
+def _not_delivered(exc: OSError) -> bool:
+    """Whether a failed send certainly delivered nothing: the server refused (a connection,
+    the sender, every recipient, the data). A timeout or a dropped connection may come after
+    the server took the message, so that message is sent again unchanged, not rebuilt."""
+    # send_smtp's one OSError says "refused" for exactly these (see crawler.reporters.send).
+    return "refused" in str(exc).splitlines()[0]
