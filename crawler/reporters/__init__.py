@@ -7,7 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
@@ -17,7 +17,6 @@ from crawler.db import Store, now, open_db
 from crawler.locks import holder, lock_path, try_lock
 from crawler.reporters.render import (
     Digest,
-    Item,
     build_message,
     collect,
     render_digest,
@@ -179,19 +178,7 @@ def _claim(store: Store, config: Config, digest: Digest, plan: list[Delivery]) -
 
 def _unclaimed(digest: Digest, claimed: set[int]) -> Digest:
     """The digest without the alerts a message still on its way holds."""
-    if not claimed:
-        return digest
-
-    def keep(items: list[Item]) -> list[Item]:
-        return [i for i in items if i.alert_id not in claimed]
-
-    return replace(
-        digest,
-        policies=keep(digest.policies),
-        articles=keep(digest.articles),
-        changed=keep(digest.changed),
-        sources=keep(digest.sources),
-    )
+    return digest.only(lambda item: item.alert_id not in claimed) if claimed else digest
 
 
 def _not_delivered(exc: OSError) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -155,9 +155,13 @@ class Digest:
 
     def for_recipient(self, recipient: Recipient) -> Digest:
         """The part of the digest a recipient's region and topic filters let through."""
+        return self.only(lambda item: item.wanted_by(recipient))
+
+    def only(self, wanted: Callable[[Item], bool]) -> Digest:
+        """The digest with the items ``wanted`` lets through."""
 
         def keep(items: list[Item]) -> list[Item]:
-            return [i for i in items if i.wanted_by(recipient)]
+            return [i for i in items if wanted(i)]
 
         return replace(
             self,
