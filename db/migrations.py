@@ -294,3 +294,16 @@ def m007_delivery_and_resume(db: Database) -> None:
     )
     db["digest_alerts"].create_index(["alert_id"])
     db.table("crawl_runs").add_column("finish_reason", str)
+
+
+@migrations()
+def m008_article_indexes(db: Database) -> None:
+    """Indexes the figures of benchmarks/db_scale.py asked for. Without them every query below
+    scans the whole articles table, long bodies and all: the articles page (sorted by
+    first_seen), article_index (sorted by published), the outlet and story_id facets, and the
+    digest, which looks up each new story's other copies by story_id."""
+    articles = db.table("articles")
+    articles.create_index(["first_seen"])
+    articles.create_index(["published"])
+    articles.create_index(["story_id"])
+    articles.create_index(["outlet"])
