@@ -64,6 +64,29 @@ def taxonomy_option() -> Callable[[F], F]:
     )
 
 
+def redis_option(verb: str) -> Callable[[F], F]:
+    return click.option(
+        "--redis-url",
+        "redis_url",
+        envvar="NEWSMON_REDIS_URL",
+        metavar="URL",
+        help=f'{verb} (scrapy-redis; see README, "Several hosts"). Also $NEWSMON_REDIS_URL'
+        " or `url` in the [redis] table of the settings file (newsmon.toml).",
+    )
+
+
+def _redis_url(given: str | None) -> str | None:
+    """The Redis to share crawls through: the option, else the settings file's, else none."""
+    if given:
+        return given
+    from crawler.config import load_config
+
+    try:
+        return load_config().redis_url
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsmon")
 def main() -> None:
@@ -106,6 +129,7 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
     default=None,
     help="Progress lines on stderr (default: when it is a terminal).",
 )
+@redis_option("Share the crawl with other crawlers through this Redis; send items to its writer")
 @db_option()
 @seeds_option()
 @taxonomy_option()
@@ -114,6 +138,7 @@ def crawl(
     base_url: str | None,
     quiet: bool,
     progress: bool | None,
+    redis_url: str | None,
     db_path: Path,
     seeds: Path,
     taxonomy: tuple[Path, ...],
@@ -136,9 +161,16 @@ def crawl(
     _check_taxonomy(taxonomy)
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
-    summary = run_crawl(
-        sources, db_path, progress=progress, NEWSMON_TAXONOMY=[str(p) for p in taxonomy]
-    )
+    try:
+        summary = run_crawl(
+            sources,
+            db_path,
+            progress=progress,
+            redis_url=_redis_url(redis_url),
+            NEWSMON_TAXONOMY=[str(p) for p in taxonomy],
+        )
+    except ValueError as exc:  # an unreachable Redis
+        raise click.ClickException(str(exc)) from None
     if not quiet:
         click.echo(summary.line())
     if summary.failed:
@@ -232,6 +264,40 @@ def daemon(
     _check_taxonomy(taxonomy)
     sources = _select(_load(seeds), source_ids)
     raise SystemExit(run_daemon(db_path, seeds, tuple(s.id for s in sources), taxonomy))
+
+
+@main.command()
+@redis_option("Write what the crawlers sharing this Redis send")
+@click.option(
+    "--until-idle",
+    type=float,
+    metavar="SECONDS",
+    help="Exit once nothing came for this long and no round is open. Default: run until"
+    " SIGTERM or Ctrl-C.",
+)
+@db_option()
+@seeds_option()
+def ingest(redis_url: str | None, until_idle: float | None, db_path: Path, seeds: Path) -> None:
+    """Be the one writer of the database for crawlers on other hosts (`crawl --redis-url`).
+
+    Takes their fetches and articles from Redis and stores them; each source's crawls that
+    ran together become one run. Publishes each source's revisit plan for the crawlers.
+    Run exactly one per database, on the host that has the file.
+
+    Example:
+
+        newsmon ingest --redis-url redis://10.0.0.5:6379/0 --db db/news.db
+    """
+    from crawler.distributed import run_ingest
+
+    url = _redis_url(redis_url)
+    if url is None:
+        raise click.ClickException("no Redis to read from: pass --redis-url")
+    try:
+        written = run_ingest(url, db_path, _load(seeds), until_idle)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"ingest: wrote {written} messages into {db_path}")
 
 
 @main.command()

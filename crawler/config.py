@@ -1,8 +1,8 @@
 """Settings from a TOML file deep-merged over defaults; secrets only from the environment.
 
 The file (``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml`` if present) holds
-``[smtp]`` and ``[digest]``; the SMTP password is never in it, only the *name* of the
-environment variable that holds it (``password_env``).
+``[smtp]``, ``[digest]`` and ``[redis]``; the SMTP password is never in it, only the *name*
+of the environment variable that holds it (``password_env``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
         "subject_prefix": "",
         "recipient": [],
     },
+    # Crawl with other hosts through this Redis (crawler.distributed); empty: alone.
+    "redis": {"url": ""},
 }
 RECIPIENT_KEYS = {"address", "regions", "topics"}
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -90,6 +92,7 @@ class DigestSettings:
 class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    redis_url: str | None = None
     path: Path | None = None
 
 
@@ -132,6 +135,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     smtp, digest = data["smtp"], data["digest"]
     _known(smtp, set(DEFAULTS["smtp"]), f"{where} [smtp]")
     _known(digest, set(DEFAULTS["digest"]), f"{where} [digest]")
+    _known(data["redis"], set(DEFAULTS["redis"]), f"{where} [redis]")
+    redis_url = str(data["redis"]["url"] or "") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"{where} [redis] url must start with redis://, rediss:// or unix://")
     if smtp["security"] not in SECURITY:
         raise ValueError(
             f"{where} [smtp] security must be one of {', '.join(SECURITY)}, "
@@ -176,6 +183,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             subject_prefix=_header_safe(digest["subject_prefix"]),
             recipients=tuple(recipients),
         ),
+        redis_url=redis_url,
         path=path,
     )
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 
-from crawler.db import Store, now, open_db
+from crawler.db import RevisitPlan, Store, now, open_db
+from crawler.distributed import connect, read_plan, share_through_redis
 from crawler.locks import holder, lock_path, try_lock
 from crawler.logs import setup_logging
+from crawler.pipelines.store import finish_reason, unread
 from crawler.progress import plural, progress_line
 from crawler.settings import build_settings
 from crawler.sources import Source
@@ -32,7 +36,7 @@ class SourceResult:
 
     @property
     def failed(self) -> bool:
-        return not self.count("listing_pages_ok")
+        return unread(self.stats)
 
     @property
     def errors_by_kind(self) -> Counter[str]:
@@ -66,35 +70,16 @@ class CrawlSummary:
         )
 
 
-def cut_off(store: Store, source_id: str) -> bool:
-    """Whether the source's last run that read anything stopped before it had followed every
-    link it found: killed (still 'running', or 'interrupted'), stopped by a signal, or capped."""
-    last = next(
-        store.db.query(
-            "select status, finish_reason from crawl_runs where source_id = ?"
-            " and status != 'failed' order by id desc limit 1",
-            [source_id],
-        ),
-        None,
-    )
-    if last is None:
-        return False
-    return last["status"] in ("running", "interrupted") or last["finish_reason"] not in (
-        None,
-        "finished",
-    )
-
-
-def finish_reason(stats: dict[str, Any]) -> str:
-    """Why a run ended: Scrapy's reason, or ``capped`` when max_pages stopped it."""
-    reason = str(stats.get("finish_reason", "unknown"))
-    return "capped" if reason == "finished" and stats.get("newsmon/capped") else reason
-
-
 def run_crawl(
-    sources: list[Source], db_path: str | Path, progress: bool = False, **settings: Any
+    sources: list[Source],
+    db_path: str | Path,
+    progress: bool = False,
+    redis_url: str | None = None,
+    **settings: Any,
 ) -> CrawlSummary:
     """Crawl ``sources`` side by side into the database at ``db_path``; blocks until done.
+    With ``redis_url``, crawl them with the other crawlers sharing that Redis, and send what
+    is found to its writer (``crawler.distributed``) instead.
 
     Scrapy's reactor runs once per process, so this is called once per process: the CLI and
     tests run each crawl as its own ``newsmon crawl``. A source that another process is
@@ -102,6 +87,13 @@ def run_crawl(
     with a line on stderr: two crawls of one source would revisit from the same plan and
     each take the other's run for one that was cut off.
     """
+    crawl_settings = build_settings(db_path, progress, **settings)
+    if redis_url is not None:
+        server = connect(redis_url)
+        at = now()
+        shared_plans = {s.id: read_plan(server, s.id, at) for s in sources}
+        share_through_redis(crawl_settings, redis_url)
+        return CrawlSummary(_crawl(sources, shared_plans, crawl_settings))
     store = Store(open_db(db_path))
     with ExitStack() as held:
         mine, skipped = [], []
@@ -117,27 +109,27 @@ def run_crawl(
             mine.append(source)
         # The plan is read under the lock: after the previous run of the source has ended.
         at = now()
-        plans = {source.id: store.revisit_plan(source.id, at) for source in mine}
-        for source in mine:
-            if cut_off(store, source.id):
-                # A run cut short stored the ETags of listings whose links it never
-                # followed: asked conditionally they would answer 304 and hide those
-                # articles until the listing changes. So this run asks for everything.
-                plans[source.id] = replace(plans[source.id], validators={})
+        plans = {source.id: store.crawl_plan(source.id, at) for source in mine}
         store.db.close()
         if not mine:
             return CrawlSummary([], skipped)
-        process = CrawlerProcess(build_settings(db_path, progress, **settings))
-        setup_logging()
-        crawlers = []
-        for source in mine:
-            crawler = process.create_crawler(NewsSpider)
-            process.crawl(crawler, source=source, plan=plans[source.id])
-            crawlers.append((source, crawler))
-        process.start()
-        results = [SourceResult(s.id, c.stats.get_stats()) for s, c in crawlers]
+        results = _crawl(mine, plans, crawl_settings)
         store = Store(open_db(db_path))
         for result in results:
             store.record_finish_reason(result.source_id, at, finish_reason(result.stats))
         store.db.close()
     return CrawlSummary(results, skipped)
+
+
+def _crawl(
+    sources: list[Source], plans: Mapping[str, RevisitPlan | None], settings: Settings
+) -> list[SourceResult]:
+    process = CrawlerProcess(settings)
+    setup_logging()
+    crawlers = []
+    for source in sources:
+        crawler = process.create_crawler(NewsSpider)
+        process.crawl(crawler, source=source, plan=plans[source.id])
+        crawlers.append((source, crawler))
+    process.start()
+    return [SourceResult(s.id, c.stats.get_stats()) for s, c in crawlers]

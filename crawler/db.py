@@ -8,7 +8,7 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -322,6 +322,33 @@ class Store:
             )
         }
         return RevisitPlan(at, validators, known)
+
+    def crawl_plan(self, source_id: str, at: str) -> RevisitPlan:
+        """The revisit plan of the next crawl of ``source_id``. After a run that was cut
+        short it has no validators: that run stored the ETags of listings whose links it
+        never followed, and asked conditionally they would answer 304 and hide those
+        articles until the listing changes. So the next run asks for everything."""
+        plan = self.revisit_plan(source_id, at)
+        return replace(plan, validators={}) if self._cut_off(source_id) else plan
+
+    def _cut_off(self, source_id: str) -> bool:
+        """Whether the source's last run that read anything stopped before it had followed
+        every link it found: killed (still 'running', or 'interrupted'), stopped by a
+        signal, or capped."""
+        last = next(
+            self.db.query(
+                "select status, finish_reason from crawl_runs where source_id = ?"
+                " and status != 'failed' order by id desc limit 1",
+                [source_id],
+            ),
+            None,
+        )
+        if last is None:
+            return False
+        return last["status"] in ("running", "interrupted") or last["finish_reason"] not in (
+            None,
+            "finished",
+        )
 
     def _join_story(
         self, article_id: int, article: Article, source_id: str, fingerprint: int, seen_at: str

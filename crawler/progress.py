@@ -52,9 +52,15 @@ def progress_line(stats: Mapping[str, Any]) -> str:
     new, updated, unchanged = (
         stats.get(f"newsmon/articles/{k}", 0) for k in ("new", "updated", "unchanged")
     )
+    # A crawl sharing a round through Redis does not store: its writer says what was new.
+    articles = (
+        f"{stats['newsmon/articles/sent']} articles sent to the writer"
+        if "newsmon/articles/sent" in stats
+        else f"{new + updated + unchanged} articles ({new} new, {updated} updated,"
+        f" {unchanged} unchanged)"
+    )
     return (
-        f"{stats.get('newsmon/pages', 0)} pages · {new + updated + unchanged} articles "
-        f"({new} new, {updated} updated, {unchanged} unchanged) · "
+        f"{stats.get('newsmon/pages', 0)} pages · {articles} · "
         f"{stats.get('newsmon/extract/not_article', 0)} not articles · "
         f"{plural(stats.get('newsmon/errors', 0), 'error')}"
     )

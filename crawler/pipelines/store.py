@@ -2,56 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from crawler.classify import Tags
 from crawler.db import Store, now, open_db
+from crawler.extract import Article
 from crawler.items import Fetch, Page
+from crawler.sources import Source
+
+Count = Callable[[str, int], Any]
 
 
-class StorePipeline:
-    """Writes every fetch, and every extracted article once per canonical URL."""
+class RunWriter:
+    """One crawl run of one source as stored: its fetches, its articles once per canonical URL
+    with their tags, and at the end its counts and outcome. ``count(key, n)`` hears what was
+    written (Scrapy's ``stats.inc_value``, or the ingest's tally of a shared run)."""
 
-    def __init__(self, crawler: Any):
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.store = Store(open_db(crawler.settings.get("NEWSMON_DB")))
-        self.run_id = 0
+    def __init__(self, store: Store, source: Source, count: Count):
+        self.store = store
+        self.source = source
+        self.count = count
+        store.sync_sources([source])
+        self.run_id = store.start_run(source.id)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePipeline:
-        return cls(crawler)
-
-    @property
-    def source(self) -> Any:
-        return self.crawler.spider.source
-
-    def open_spider(self) -> None:
-        self.store.sync_sources([self.source])
-        self.run_id = self.store.start_run(self.source.id)
-
-    def process_item(self, item: Fetch | Page) -> Fetch | Page:
-        fetch = item.fetch if isinstance(item, Page) else item
+    def write(self, fetch: Fetch, article: Article | None = None, tags: Tags | None = None) -> None:
         self.store.record_fetch(self.run_id, self.source.id, fetch.row())
-        self.stats.inc_value("newsmon/pages" if fetch.error is None else "newsmon/errors")
-        if fetch.error is None and fetch.kind != "article":
-            self.stats.inc_value("newsmon/listing_pages_ok")
-        if fetch.status == 304:
-            self.stats.inc_value("newsmon/not_modified")
-            if fetch.kind == "article":
-                self.store.article_checked(fetch.url, fetch.fetched_at, self.source.watch_seconds)
-        if isinstance(item, Page) and item.article is not None:
+        count_fetch(fetch, self.count)
+        if fetch.status == 304 and fetch.kind == "article":
+            self.store.article_checked(fetch.url, fetch.fetched_at, self.source.watch_seconds)
+        if article is not None:
             seen_at = now()
             outcome, article_id = self.store.save_article(
-                item.article, self.source.id, self.run_id, seen_at, self.source.watch_seconds
+                article, self.source.id, self.run_id, seen_at, self.source.watch_seconds
             )
-            self.stats.inc_value(f"newsmon/articles/{outcome}")
-            if outcome != "unchanged" and item.tags is not None:
-                new_policies = self.store.save_tags(article_id, item.tags, seen_at)
-                self.stats.inc_value("newsmon/policies/new", len(new_policies))
-        return item
+            self.count(f"newsmon/articles/{outcome}", 1)
+            if outcome != "unchanged" and tags is not None:
+                new_policies = self.store.save_tags(article_id, tags, seen_at)
+                self.count("newsmon/policies/new", len(new_policies))
 
-    def close_spider(self) -> None:
-        stats = self.stats.get_stats()
+    def finish(self, stats: dict[str, Any]) -> None:
+        """Close the run with the crawl's ``newsmon/*`` stats."""
         counts = {
             "pages": stats.get("newsmon/pages", 0),
             "articles_new": stats.get("newsmon/articles/new", 0),
@@ -59,9 +50,7 @@ class StorePipeline:
             "articles_unchanged": stats.get("newsmon/articles/unchanged", 0),
             "errors": stats.get("newsmon/errors", 0),
         }
-        # A source fails when not one of its list pages, feeds or sitemaps could be read:
-        # then nothing of it was checked, which a user must hear about.
-        failed = not stats.get("newsmon/listing_pages_ok")
+        failed = unread(stats)
         capped = stats.get("newsmon/capped")
         error = (
             self.store.last_error(self.run_id)
@@ -77,4 +66,59 @@ class StorePipeline:
             error,
             {k: v for k, v in stats.items() if k.startswith("newsmon/")},
         )
+
+
+def count_fetch(fetch: Fetch, count: Count) -> None:
+    """Count a fetch the way a run's outcome and summary read it."""
+    count("newsmon/pages" if fetch.error is None else "newsmon/errors", 1)
+    if fetch.kind != "article":
+        count("newsmon/listing_pages", 1)
+        if fetch.error is None:
+            count("newsmon/listing_pages_ok", 1)
+    if fetch.status == 304:
+        count("newsmon/not_modified", 1)
+
+
+def finish_reason(stats: dict[str, Any]) -> str:
+    """Why a run ended: Scrapy's reason, or ``capped`` when max_pages stopped it."""
+    reason = str(stats.get("finish_reason", "unknown"))
+    return "capped" if reason == "finished" and stats.get("newsmon/capped") else reason
+
+
+def unread(stats: dict[str, Any]) -> bool:
+    """Whether a run failed: not one of the source's list pages, feeds or sitemaps could be
+    read, so nothing of it was checked, which a user must hear about. A crawler sharing a
+    round with others fails only if it asked for some: the others may have taken them all."""
+    shared = "newsmon/round" in stats
+    asked = stats.get("newsmon/listing_pages")
+    return not stats.get("newsmon/listing_pages_ok") and (bool(asked) or not shared)
+
+
+class StorePipeline:
+    """Writes each crawled item through a :class:`RunWriter` into the crawl's database."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.store = Store(open_db(crawler.settings.get("NEWSMON_DB")))
+        self.writer: RunWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.writer = RunWriter(self.store, self.crawler.spider.source, self.stats.inc_value)
+
+    def process_item(self, item: Fetch | Page) -> Fetch | Page:
+        assert self.writer is not None
+        if isinstance(item, Page):
+            self.writer.write(item.fetch, item.article, item.tags)
+        else:
+            self.writer.write(item)
+        return item
+
+    def close_spider(self) -> None:
+        assert self.writer is not None
+        self.writer.finish(self.stats.get_stats())
         self.store.db.close()
