@@ -62,6 +62,7 @@ REJECTED = "newsmon:items:rejected"
 FRONTIER = "newsmon:%(spider)s:frontier"
 SEEN = "newsmon:%(spider)s:seen"
 LEASE_SECONDS = 60
+RETRY_SECONDS = 5  # the writer's wait for a Redis that went away
 
 
 def redacted(url: str) -> str:
@@ -424,18 +425,21 @@ class Ingest:
         return raw  # type: ignore[return-value]
 
     def write(self, raw: bytes) -> None:
-        """Write one message taken from Redis, then let go of it."""
-        message = json.loads(raw)
-        if message.get("source") not in self.sources:
+        """Write one message taken from Redis, then let go of it. One that cannot be written
+        (a source the seed files lack, or not a message of newsmon's) is kept aside."""
+        try:
+            message = json.loads(raw)
+            if message.get("source") not in self.sources:
+                raise KeyError(f"unknown source {message.get('source')!r} (not in the seed files)")
+            self.handle(message)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            problem = exc.args[0] if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
             print(
-                f"ingest: unknown source {message.get('source')!r} (not in the seed files);"
-                f" its messages are kept in Redis list {REJECTED}",
+                f"ingest: {problem}; the message is kept in Redis list {REJECTED}",
                 file=sys.stderr,
                 flush=True,
             )
             self.server.rpush(REJECTED, raw)
-        else:
-            self.handle(message)
         self.server.lrem(TAKEN, 1, raw)  # type: ignore[arg-type] # bytes are what it stores
 
     def run(self, stopping: Callable[[], bool], until_idle: float | None = None) -> int:
@@ -448,7 +452,12 @@ class Ingest:
             written += 1
         quiet_since = time.monotonic()
         while not stopping():
-            raw = self.take(timeout=1)
+            try:
+                raw = self.take(timeout=1)
+            except redis.ConnectionError as exc:
+                print(f"ingest: Redis unreachable ({exc}); trying again", file=sys.stderr)
+                time.sleep(RETRY_SECONDS)
+                continue
             if raw is not None:
                 self.write(raw)
                 written += 1

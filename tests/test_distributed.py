@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite
-from crawler.distributed import ITEMS, TAKEN
+from crawler.distributed import ITEMS, REJECTED, TAKEN
 from tests.conftest import PROJECT, newsmon
 from tests.test_crawl import public
 
@@ -222,3 +222,17 @@ def test_a_writer_killed_midway_loses_nothing_and_doubles_nothing(
     assert db["versions"].count == len(expected)
     # The run the killed writer had open is marked so; the next one finished the round.
     assert [r["status"] for r in db["crawl_runs"].rows] == ["interrupted", "ok"]
+
+
+def test_messages_the_writer_cannot_write_are_kept_aside(redis_url: str, tmp_path: Path) -> None:
+    client = redis.Redis.from_url(redis_url)
+    unknown = b'{"type": "open", "source": "nowhere", "worker": "w", "round": 1}'
+    client.rpush(ITEMS, b"\xff not json", unknown)
+    result = newsmon(
+        "ingest", "--redis-url", redis_url, "--db", str(tmp_path / "x.db"), "--until-idle", "1"
+    )
+    problems = result.stderr.strip().splitlines()
+    assert len(problems) == 2, result.stderr
+    assert "unknown source 'nowhere'" in problems[1]
+    assert client.lrange(REJECTED, 0, -1) == [b"\xff not json", unknown]
+    assert not client.llen(ITEMS) and not client.llen(TAKEN)
