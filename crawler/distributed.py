@@ -314,7 +314,10 @@ class ToWriter:
 
     def _renew(self) -> None:
         assert self.round is not None
-        self.round.renew()
+        try:
+            self.round.renew()
+        except redis.RedisError as exc:  # the next renewal may get through before it expires
+            self.crawler.spider.logger.warning("could not renew the lease in Redis: %s", exc)
 
     def spider_idle(self) -> None:
         assert self.round is not None
