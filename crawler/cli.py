@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -244,11 +245,16 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
 
 @main.command()
 @source_option("Schedule")
+@redis_option("Crawl through this Redis, as a crawler host (each run as `crawl --redis-url`)")
 @db_option()
 @seeds_option()
 @taxonomy_option()
 def daemon(
-    source_ids: tuple[str, ...], db_path: Path, seeds: Path, taxonomy: tuple[Path, ...]
+    source_ids: tuple[str, ...],
+    redis_url: str | None,
+    db_path: Path,
+    seeds: Path,
+    taxonomy: tuple[Path, ...],
 ) -> None:
     """Run every source on its own schedule until stopped (SIGTERM or Ctrl-C).
 
@@ -263,7 +269,12 @@ def daemon(
 
     _check_taxonomy(taxonomy)
     sources = _select(_load(seeds), source_ids)
-    raise SystemExit(run_daemon(db_path, seeds, tuple(s.id for s in sources), taxonomy))
+    url = _redis_url(redis_url)
+    if url is not None:
+        # The runs find it here, not on their command lines, where `ps` shows a password.
+        os.environ["NEWSMON_REDIS_URL"] = url
+    ids = tuple(s.id for s in sources)
+    raise SystemExit(run_daemon(db_path, seeds, ids, taxonomy, shared=url is not None))
 
 
 @main.command()

@@ -57,15 +57,21 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_daemon(
-    db_path: Path, seeds: Path, source_ids: tuple[str, ...], taxonomy: tuple[Path, ...]
+    db_path: Path,
+    seeds: Path,
+    source_ids: tuple[str, ...],
+    taxonomy: tuple[Path, ...],
+    shared: bool = False,
 ) -> int:
-    """Crawl the given sources on their schedules until SIGTERM or SIGINT; the exit code."""
+    """Crawl the given sources on their schedules until SIGTERM or SIGINT; the exit code.
+    ``shared``: the runs crawl through Redis ($NEWSMON_REDIS_URL) and the database, with the
+    digest, is the writer's, on another host."""
     setup_logging(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(TimestampFormatter())
     log.setLevel(logging.INFO)
     sources = [s for s in load_sources([seeds]) if s.id in source_ids]
-    return Daemon(db_path, seeds, taxonomy).run(sources)
+    return Daemon(db_path, seeds, taxonomy, shared).run(sources)
 
 
 class TimestampFormatter(OneLineFormatter):
@@ -78,10 +84,13 @@ class TimestampFormatter(OneLineFormatter):
 class Daemon:
     """Starts crawl processes on the sources' schedules and stops them cleanly."""
 
-    def __init__(self, db_path: Path, seeds: Path, taxonomy: tuple[Path, ...]):
+    def __init__(
+        self, db_path: Path, seeds: Path, taxonomy: tuple[Path, ...], shared: bool = False
+    ):
         self.db_path = db_path
         self.seeds = seeds
         self.taxonomy = taxonomy
+        self.shared = shared
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(PARALLEL_RUNS)}
         )
@@ -133,6 +142,9 @@ class Daemon:
 
     def schedule_digest(self) -> None:
         """The daily digest at [digest] time, when the settings name someone to send it to."""
+        if self.shared:
+            log.info("digest: not scheduled here: the crawls go to the writer through Redis")
+            return
         try:
             config = load_config()
         except ValueError as exc:

@@ -65,15 +65,22 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     server.wait(10)
 
 
+def demo_seeds(folder: Path, delay: float, base_url: str | None = None) -> Path:
+    """seeds/demo.toml in ``folder``, with its delay between requests and its address."""
+    folder.mkdir(exist_ok=True)
+    text = (PROJECT / "seeds" / "demo.toml").read_text(encoding="utf-8")
+    text = text.replace("delay = 0\n", f"delay = {delay}\n")
+    if base_url:
+        text = re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{base_url}"', text)
+    (folder / "demo.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture()
 def slow_seeds(tmp_path: Path) -> Path:
     """The demo source asking for a page every 0.5 s per crawler: slow enough that the
     second crawler finds work left when it joins."""
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    text = (PROJECT / "seeds" / "demo.toml").read_text(encoding="utf-8")
-    (seeds / "demo.toml").write_text(text.replace("delay = 0\n", "delay = 0.5\n"))
-    return seeds
+    return demo_seeds(tmp_path / "seeds", 0.5)
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -236,3 +243,31 @@ def test_messages_the_writer_cannot_write_are_kept_aside(redis_url: str, tmp_pat
     assert "unknown source 'nowhere'" in problems[1]
     assert client.lrange(REJECTED, 0, -1) == [b"\xff not json", unknown]
     assert not client.llen(ITEMS) and not client.llen(TAKEN)
+
+
+def test_the_daemon_of_a_crawler_host_crawls_through_redis(
+    redis_url: str, tmp_path: Path, site: DemoSite
+) -> None:
+    with DemoServer() as server:
+        seeds = demo_seeds(tmp_path / "seeds", 0, server.url)
+        env = {**os.environ, "NEWSMON_REDIS_URL": redis_url}
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "daemon", "--seeds", str(seeds),
+             "--db", str(tmp_path / "none.db")],
+            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        client = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 120
+        while b'"type": "close"' not in b"".join(client.lrange(ITEMS, -1, -1)):
+            assert time.monotonic() < deadline and daemon.poll() is None, "no crawl ended"
+            time.sleep(0.2)
+        daemon.send_signal(signal.SIGTERM)
+        log, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, log
+    assert "digest: not scheduled here" in log
+    # The crawler host has no database; the writer's gets every article.
+    assert not (tmp_path / "none.db").exists()
+    db_path = tmp_path / "shared.db"
+    newsmon("ingest", "--redis-url", redis_url, "--seeds", str(seeds), "--db", str(db_path),
+            "--until-idle", "1")  # fmt: skip
+    assert stored_count(db_path) == len(public(site))
