@@ -44,7 +44,7 @@ def keywords(text: str, title: str | None = None, count: int = 10) -> tuple[str,
     stop = _stopwords()
     frequency: Counter[str] = Counter()
     for part, weight in ((text, 1), (title or "", TITLE_WEIGHT)):
-        for word, tag in _segmenter().tag(to_simplified(part)):
+        for word, tag in segmenter().tag(to_simplified(part)):
             if tag in KEEP_TAGS and len(word) > 1 and word.lower() not in stop:
                 frequency[word] += weight
     scores = {word: n * idf.get(word, median_idf) for word, n in frequency.items()}
@@ -52,7 +52,7 @@ def keywords(text: str, title: str | None = None, count: int = 10) -> tuple[str,
 
 
 @cache
-def _segmenter() -> rjieba.Jieba:
+def segmenter() -> rjieba.Jieba:
     """rjieba with jieba's dictionary and the taxonomy's phrases it lacks (cues and masks)."""
     segmenter = rjieba.Jieba()
     taxonomy = default_taxonomy()

@@ -13,6 +13,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from crawler.diff import TextDiff, render_html
+from crawler.search import search_query
 
 METADATA = Path(__file__).resolve().parent.parent / "metadata.json"
 # Long columns shown in tables as a preview; the row page and .json have them whole.
@@ -55,6 +56,12 @@ def web_link(url: Any) -> str | None:
     """``url`` when it is an http(s) address: a stored ``javascript:`` URL never becomes a link."""
     text = str(url or "").strip()
     return text if text.lower().startswith(("http://", "https://")) else None
+
+
+@hookimpl
+def prepare_connection(conn: Any) -> None:
+    # The search query cuts what was typed into words as the articles were cut.
+    conn.create_function("newsmon_search", 1, search_query, deterministic=True)
 
 
 @hookimpl
