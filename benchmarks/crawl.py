@@ -1,13 +1,14 @@
 """Speed of one machine: a whole crawl of a generated site, against trafilatura's own crawl.
 
-    .venv/bin/python benchmarks/crawl.py [--articles 2000] [--skip-trafilatura]
+    .venv/bin/python benchmarks/crawl.py [--articles 2000] [--skip-trafilatura] [--workers N]
 
 Generates a site of N article pages (as benchmarks/revisit.py does), serves it on 127.0.0.1
 and crawls it end to end with `newsmon crawl` in its own process (fetch, extract, clean, tag,
 store). Prints pages/s, CPU per page of the whole process tree, CPU per article page by stage
-when the pipelines record ``newsmon/time/<stage>`` stats (the inline ones do not), and peak
-memory, sampled from /proc every 0.1 s: the crawl's process tree summed as PSS (pages a fork
-shares counted once) and the RSS of its largest single process. Then crawls the same site
+from the pipelines' ``newsmon/time/<stage>`` stats, CPU per page of the crawl's own process
+(which runs Scrapy and the store) apart from its worker processes (extraction, tagging), and
+peak memory, sampled from /proc every 0.1 s: the crawl's process tree summed as PSS (pages a
+fork shares counted once) and the RSS of its largest single process. Then crawls the same site
 with trafilatura's own crawler (`trafilatura.spider`: its URL store and link extraction)
 running `trafilatura.extract` on every page it fetches, in its own process, and prints the
 ratio. trafilatura drops links to an IP address with a port, so the site is served on port 80.
@@ -75,11 +76,13 @@ def tree_sample(root: int, cpu: dict[int, float]) -> tuple[int, int]:
     return total, largest
 
 
-def run_measured(command: list[str]) -> dict[str, Any]:
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``command``; its wall time, CPU seconds and peak RSS (tree sum, largest process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=PROJECT, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
     peak = largest = 0
     cpu: dict[int, float] = {}
     done = threading.Event()
@@ -100,23 +103,28 @@ def run_measured(command: list[str]) -> dict[str, Any]:
     if code:
         raise SystemExit(f"{command[:4]} exited with {code}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # The child, exactly; its descendants as last sampled: a process pool's workers may be
-    # reaped by a process that outlives the child by a moment, so no rusage holds them.
+    # The child and the descendants it waited for, exactly (a process pool joined at the
+    # end); or, if more, the tree as last sampled: descendants reaped by another process
+    # are in no rusage of ours. Samples lag by up to 0.1 s.
     reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    main = cpu.get(process.pid, 0.0)
     others = sum(seconds for pid, seconds in cpu.items() if pid != process.pid)
     return {
         "seconds": seconds,
-        "cpu": max(reaped, cpu.get(process.pid, 0.0)) + others,
+        "cpu": max(reaped, main + others),
+        "main_cpu": main,
+        "workers_cpu": others,
         "tree_rss": peak,
         "max_rss": largest,
         "stdout": out,
     }
 
 
-def newsmon_crawl(seeds: Path, db_path: Path) -> dict[str, Any]:
+def newsmon_crawl(seeds: Path, db_path: Path, workers: int | None) -> dict[str, Any]:
     measured: dict[str, Any] = run_measured(
         [sys.executable, "-m", "crawler", "crawl", "--quiet", "--source", "bench"]
-        + ["--seeds", str(seeds), "--db", str(db_path)]
+        + ["--seeds", str(seeds), "--db", str(db_path)],
+        {} if workers is None else {"NEWSMON_WORKERS": str(workers)},
     )
     db = Database(db_path)
     run = next(db.query("select stats from crawl_runs order by id desc limit 1"))
@@ -167,6 +175,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--skip-trafilatura", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, help="NEWSMON_WORKERS for the crawl (0: inline; default: per core)"
+    )
     parser.add_argument("--trafilatura-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.trafilatura_child:
@@ -197,7 +208,7 @@ def main() -> None:
             SOURCE.format(url=server.url) + f"max_pages = {2 * args.articles + 100}\n",
             encoding="utf-8",
         )
-        ours = newsmon_crawl(seeds, db_path)
+        ours = newsmon_crawl(seeds, db_path, args.workers)
         print(row("newsmon crawl", ours["requests"], ours))
         articles = ours["articles"]
         stats = ours["stats"]
@@ -211,6 +222,12 @@ def main() -> None:
                 f"{'':24} CPU ms per article page: {parts}, "
                 f"fetch and the rest {rest / articles * 1000:.2f}"
             )
+        pages = ours["requests"]
+        print(
+            f"{'':24} CPU ms per page: crawl process {ours['main_cpu'] / pages * 1000:.2f}"
+            f" ({ours['main_cpu'] / ours['seconds']:.0%} of a core),"
+            f" its child processes {ours['workers_cpu'] / pages * 1000:.2f}"
+        )
         if args.skip_trafilatura:
             return
         server.requested.clear()

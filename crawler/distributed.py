@@ -306,7 +306,11 @@ class ToWriter:
             if item.article is not None:
                 self.stats.inc_value("newsmon/articles/sent")
             self._send(
-                "item", fetch=plain(fetch), article=plain(item.article), tags=plain(item.tags)
+                "item",
+                fetch=plain(fetch),
+                article=plain(item.article),
+                tags=plain(item.tags),
+                search_tokens=item.search_tokens,
             )
         else:
             self._send("item", fetch=plain(fetch))
@@ -405,6 +409,7 @@ class Ingest:
                 build(Fetch, message["fetch"]),
                 build(Article, message.get("article")),
                 build(Tags, message.get("tags")),
+                message.get("search_tokens"),
             )
         elif message["type"] == "close":
             run.opened.add(worker)

@@ -36,3 +36,4 @@ class Page:
     body: bytes = field(repr=False)
     article: Article | None = None
     tags: Tags | None = None
+    search_tokens: str | None = None  # of the article: cut where the tags were, not in the store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -10,6 +11,9 @@ from w3lib.url import canonicalize_url
 from crawler.sources import TRACKING_PARAMS
 
 
+# The spider asks for a link's canonical form where it judges it, plans it and requests it,
+# and every list page repeats the site's navigation: most calls were asked before.
+@lru_cache(maxsize=8192)
 def canonical_url(url: str, drop_params: tuple[str, ...] = ()) -> str:
     """``url`` without tracking parameters and fragment, with a sorted query and lowercase host."""
     patterns = TRACKING_PARAMS + drop_params

@@ -5,26 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crawler.extract import extract_article
 from crawler.items import Page
+from crawler.pipelines.pool import Pool, acquire, release, timed_extract
 
 
 class ExtractPipeline:
-    """Fills ``Page.article``; counts pages that hold no article."""
+    """Fills ``Page.article`` (in a worker process unless ``NEWSMON_WORKERS = 0``); counts
+    pages that hold no article and the CPU time extraction took."""
 
-    def __init__(self, stats: Any):
+    def __init__(self, stats: Any, pool: Pool | None = None):
         self.stats = stats
+        self.pool = pool
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
-        return cls(crawler.stats)
+        return cls(crawler.stats, acquire(crawler.settings))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, Page):
             fetch = item.fetch
-            item.article = extract_article(
-                item.body, fetch.url, fetch.content_type, datetime.fromisoformat(fetch.fetched_at)
+            args = (
+                item.body,
+                fetch.url,
+                fetch.content_type,
+                datetime.fromisoformat(fetch.fetched_at),
             )
+            if self.pool is None:
+                item.article, seconds = timed_extract(*args)
+            else:
+                item.article, seconds = await self.pool.run(timed_extract, *args)
+            self.stats.inc_value("newsmon/time/extract", seconds)
             if item.article is None:
                 self.stats.inc_value("newsmon/extract/not_article")
             else:
@@ -33,3 +43,7 @@ class ExtractPipeline:
                 for flag in item.article.flags:
                     self.stats.inc_value(f"newsmon/script/{flag}")
         return item
+
+    def close_spider(self) -> None:
+        release(self.pool)
+        self.pool = None

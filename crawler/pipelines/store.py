@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,13 @@ class RunWriter:
         store.sync_sources([source])
         self.run_id = store.start_run(source.id)
 
-    def write(self, fetch: Fetch, article: Article | None = None, tags: Tags | None = None) -> None:
+    def write(
+        self,
+        fetch: Fetch,
+        article: Article | None = None,
+        tags: Tags | None = None,
+        tokens: str | None = None,
+    ) -> None:
         self.store.record_fetch(self.run_id, self.source.id, fetch.row())
         count_fetch(fetch, self.count)
         if fetch.status == 304 and fetch.kind == "article":
@@ -34,7 +41,7 @@ class RunWriter:
         if article is not None:
             seen_at = now()
             outcome, article_id = self.store.save_article(
-                article, self.source.id, self.run_id, seen_at, self.source.watch_seconds
+                article, self.source.id, self.run_id, seen_at, self.source.watch_seconds, tokens
             )
             self.count(f"newsmon/articles/{outcome}", 1)
             if outcome != "unchanged" and tags is not None:
@@ -112,10 +119,12 @@ class StorePipeline:
 
     def process_item(self, item: Fetch | Page) -> Fetch | Page:
         assert self.writer is not None
+        started = time.process_time()
         if isinstance(item, Page):
-            self.writer.write(item.fetch, item.article, item.tags)
+            self.writer.write(item.fetch, item.article, item.tags, item.search_tokens)
         else:
             self.writer.write(item)
+        self.stats.inc_value("newsmon/time/store", time.process_time() - started)
         return item
 
     def close_spider(self) -> None:
