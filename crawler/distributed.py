@@ -362,16 +362,16 @@ class SharedRun:
         what the writer counted when it stored (articles new, updated, unchanged)."""
         merged: Counter[str] = Counter()
         reasons = []
+        apart = ("newsmon/capped", "newsmon/round")  # not counts: not summed
         for stats in self.closed.values():
             reasons.append(finish_reason(stats))
-            merged.update(
-                {k: v for k, v in stats.items() if isinstance(v, int) and k != "newsmon/capped"}
-            )
+            merged.update({k: v for k, v in stats.items() if isinstance(v, int) and k not in apart})
         capped = max((s.get("newsmon/capped", 0) for s in self.closed.values()), default=0)
         written = {k: v for k, v in self.counts.items() if k.startswith("newsmon/articles/")}
         reason = next((r for r in reasons if r != "finished"), "finished")
         return {
             **merged,
+            "newsmon/round": next(iter(self.closed.values()))["newsmon/round"],
             **written,
             "newsmon/policies/new": self.counts["newsmon/policies/new"],
             **({"newsmon/capped": capped} if capped else {}),

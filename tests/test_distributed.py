@@ -3,6 +3,7 @@ crawl --redis-url` processes sharing scrapy-redis's frontier, one `newsmon inges
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -146,6 +147,10 @@ def test_two_crawlers_and_one_writer_fetch_and_store_each_article_once(
         assert [(r["status"], r["articles_new"], r["finish_reason"]) for r in runs] == [
             ("ok", len(expected), "finished")
         ]
+        # The crawlers' counts are summed into the run's; its round number is not.
+        run_stats = json.loads(runs[0]["stats"])
+        assert run_stats["newsmon/round"] == 1
+        assert run_stats["newsmon/pages"] == sum(pages) == runs[0]["pages"]
 
         # What was sent through Redis is what a crawl on one machine stores: texts and tags.
         assert contents(db) == contents(crawled["db"])
