@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from crawler.classify.policies import kind_of
 from crawler.demo.site import DemoArticle, DemoSite
-from tests.conftest import newsmon
+from tests.conftest import free_port, newsmon
 
 to_traditional = opencc.OpenCC("s2t").convert
 
@@ -115,11 +115,7 @@ def test_every_fetch_is_recorded(crawled: dict[str, Any]) -> None:
 
 
 def test_unreachable_source_fails_with_one_line(tmp_path: Any) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     db_path = tmp_path / "news.db"
     result = newsmon(
         "crawl",

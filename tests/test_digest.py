@@ -7,7 +7,6 @@ import email
 import email.policy
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,19 +22,13 @@ from crawler.db import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.reporters import run_digest
-from tests.conftest import newsmon
+from tests.conftest import free_port, newsmon
 
 NEW_POLICY = "武汉市算力券管理办法（试行）"
 
 
 def crawl(server_url: str, db_path: Path) -> None:
     newsmon("crawl", "--source", "demo", "--base-url", server_url, "--db", str(db_path), "--quiet")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from sqlite_utils import Database
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite
 from crawler.distributed import ITEMS, REJECTED, TAKEN
-from tests.conftest import PROJECT, newsmon
+from tests.conftest import PROJECT, free_port, newsmon
 from tests.test_crawl import public
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -34,13 +33,6 @@ pytestmark = pytest.mark.skipif(
     reason="redis-server is not on PATH (apt-get install redis-server)",
 )
 ARTICLE_PATH = re.compile(r"^/[a-z]+/\d{6}/t\d{8}_\d+\.html")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture()

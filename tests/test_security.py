@@ -24,8 +24,8 @@ from crawler.db import Store, now, open_db
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_site
 from crawler.extract import Article
-from tests.conftest import newsmon
-from tests.test_digest import Inbox, bodies, digest, free_port, raw, unsent, write_config
+from tests.conftest import free_port, newsmon
+from tests.test_digest import Inbox, bodies, digest, raw, unsent, write_config
 from tests.test_serve import CHROMIUM, _chromium, _json
 
 SCRIPT = "<script>alert(1)</script>"

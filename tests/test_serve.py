@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +22,10 @@ from crawler.db import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.serve import datasette_command, serve_command
-from tests.conftest import PROJECT, SCREENSHOTS, newsmon
+from tests.conftest import PROJECT, SCREENSHOTS, free_port, newsmon
 
 CHROMIUM = shutil.which("chromium")
 QUERY = "算力"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def site(demo_db: Path) -> Iterator[str]:
     """`newsmon serve` on a free port; its base URL once it answers."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "crawler", "serve", "--db", str(demo_db), "--port", str(port)],
         cwd=PROJECT,
