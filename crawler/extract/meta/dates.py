@@ -41,8 +41,9 @@ TIME = re.compile(
     r"(?P<H>\d{1,2})\s*[:：时時]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*\d{1,2})?(?:\.\d+)?"
     r"(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?(?P<tz>Z|[+-]\d\d:?\d\d)?"
 )
-# Times relative to the fetch, as feeds and portals print them. dateparser (1.5, languages zh
-# and zh-Hant) reads 11 of the 13 forms here and misses 今日 and 昨日, at 0.4 ms a call.
+# Times relative to the fetch, as feeds and portals print them. dateparser 1.5 (languages zh
+# and zh-Hant) reads 11 of the 13 forms of benchmarks/dates.py and misses 今日 and 昨日; this
+# reads all 13.
 RELATIVE = re.compile(
     r"(?P<n>\d{1,3})\s*(?P<unit>秒|分钟|分鐘|小时|小時|天)前|(?P<now>刚刚|剛剛)"
     r"|(?P<day>今天|今日|昨天|昨日|前天)(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2}))?"
@@ -146,7 +147,7 @@ def published(
     In order: the first dateline-like date after the headline, the meta tags and JSON-LD, one
     just above the headline, the URL's date, the first labelled date, the modified time, and
     the first timed or lone date."""
-    meta = _meta_date(page, META_PUBLISHED, latest)
+    meta = meta_date(page, META_PUBLISHED, latest)
     if anchor is not None:
         after = [f for f in _dates(page.text, fetched, latest, anchor, anchor + 600) if f.strong]
         if after:
@@ -160,7 +161,7 @@ def published(
         before = [f for f in found if anchor - 300 <= f.start < anchor and f.strong]
         if before:
             return before[-1].stamp, before[-1]
-    from_url = _url_date(url, latest)
+    from_url = url_date(url, latest)
     if from_url:
         same_day = [f for f in found if f.stamp.moment.date() == from_url.moment.date()]
         return (same_day[0].stamp, same_day[0]) if same_day else (from_url, None)
@@ -168,7 +169,7 @@ def published(
     if labelled:
         return labelled[0].stamp, labelled[0]
     # Modified is an upper bound, and usually the day itself: closer than a stray date.
-    modified = _meta_date(page, META_MODIFIED, latest)
+    modified = meta_date(page, META_MODIFIED, latest)
     if modified:
         return modified, None
     for chosen in ([f for f in found if f.stamp.timed], [f for f in found if f.short_line]):
@@ -302,7 +303,7 @@ def _without_year(match: re.Match[str], fetched: datetime) -> Stamp | None:
     return None
 
 
-def _meta_date(page: Page, names: tuple[str, ...], latest: datetime) -> Stamp | None:
+def meta_date(page: Page, names: tuple[str, ...], latest: datetime) -> Stamp | None:
     """The first plausible date in the meta tags ``names`` (and JSON-LD, for published)."""
     values = [page.metas[name] for name in names if page.metas.get(name)]
     if names is META_PUBLISHED:
@@ -317,7 +318,7 @@ def _meta_date(page: Page, names: tuple[str, ...], latest: datetime) -> Stamp | 
     return None
 
 
-def _url_date(url: str, latest: datetime) -> Stamp | None:
+def url_date(url: str, latest: datetime) -> Stamp | None:
     """The day in a dated article path: /2024/0424/, t20240619_, /2005-03-21/ (not /202406/)."""
     path = unquote(url.partition("?")[0].partition("://")[2].partition("/")[2])
     for match in URL_DATE.finditer("/" + path):
