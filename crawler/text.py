@@ -38,6 +38,5 @@ def words(name: str) -> tuple[str, ...]:
 
 
 def alternation(name: str) -> str:
-    """The words of list ``name`` as a regex alternation, in file order (unescaped: the lists
-    hold Chinese words only)."""
-    return "|".join(words(name))
+    """The words of list ``name`` as a regex alternation, in file order."""
+    return "|".join(map(re.escape, words(name)))
