@@ -19,6 +19,8 @@ from difflib import SequenceMatcher
 from itertools import accumulate
 from typing import Any
 
+from crawler.text import ASCII_STOPS, FULL_STOPS, SEMICOLONS
+
 INSERT, DELETE, REPLACE, EQUAL = "insert", "delete", "replace", "equal"
 KINDS = (INSERT, DELETE, REPLACE)
 JSON_VERSION = 1
@@ -28,7 +30,8 @@ LINE_BREAK = r"(?:\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029])"
 # A sentence ends after its terminators, the closing quotes and brackets that follow them
 # (“……好用。”), the spaces after them, and its line breaks; or at a line break alone.
 SENTENCE_END = re.compile(
-    rf"[。！？；!?;]+[”’」』）)】》〉\]]*[ \t\u3000]*{LINE_BREAK}*|{LINE_BREAK}+"
+    rf"[{FULL_STOPS}{ASCII_STOPS}{SEMICOLONS}]+[”’」』）)】》〉\]]*[ \t\u3000]*{LINE_BREAK}*"
+    rf"|{LINE_BREAK}+"
 )
 LINE_BREAKS = re.compile(LINE_BREAK)
 TRAILING_BREAKS = re.compile(rf"{LINE_BREAK}+\Z")

@@ -20,6 +20,7 @@ import rjieba
 
 from crawler.classify.topics import default_taxonomy
 from crawler.clean.script import to_simplified
+from crawler.text import read_words
 
 STOPWORDS = Path(__file__).parent / "data" / "stopwords.txt"
 # jieba's IDF table, read directly: importing jieba.analyse loads it through a file it never
@@ -75,5 +76,4 @@ def _idf() -> tuple[dict[str, float], float]:
 @cache
 def _stopwords() -> frozenset[str]:
     """The stop list: jieba's own stop words and the words every policy article uses."""
-    lines = STOPWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(word for line in lines if not line.startswith("#") for word in line.split())
+    return frozenset(read_words(STOPWORDS))

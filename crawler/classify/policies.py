@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crawler.clean.script import to_simplified
+from crawler.text import FULL_STOPS
 
 TITLE = re.compile(r"《([^《》\n]{2,80})》")
 # A parenthesised year or year range closing a title: （2023—2024年）, (2021-2025), （试行）.
@@ -28,7 +29,7 @@ YEAR_RANGE = re.compile(r"(\d{4})\s*[-－–~～至]\s*(\d{4})")
 DATE = re.compile(
     r"(?:(?P<y>(?:19|20)\d\d)年)?(?:(?P<m>1[0-2]|0?[1-9])月)?(?:(?P<d>[12]\d|3[01]|0?[1-9])日)?"
 )
-CLAUSE_START = re.compile(r"[。！？；\n]")
+CLAUSE_START = re.compile(f"[{FULL_STOPS}；\n]")
 RELEASE = re.compile(
     r"((?:印发|发布|出台|公布|颁布|制定|推出|审议通过|通过|发出|出炉|实施|施行|修订|联合)+)(?:了)?的?\s*$"
 )

@@ -21,6 +21,7 @@ import jieba
 from crawler.classify.gazetteer import Entry, Gazetteer, Place, load_gazetteer
 from crawler.clean.script import to_simplified
 from crawler.clean.structure import jieba_frequencies
+from crawler.text import ASCII_STOPS, FULL_STOPS, HAN, SEMICOLONS, words
 
 NATIONAL = "全国"
 MAX_PRIMARY = 5
@@ -36,7 +37,7 @@ GEO_PARTS = frozenset(
 )
 # The rest of a government body's name after its place: 省政府, 市委, 科技厅, 经信局.
 GOVERNMENT = re.compile(
-    r"[\u4e00-\u9fff]{0,8}?(?:人民政府|政府|党委|委员会|常委会|人大|政协|法院|检察院|海关|管委会"
+    rf"[{HAN}]{{0,8}}?(?:人民政府|政府|党委|委员会|常委会|人大|政协|法院|检察院|海关|管委会"
     r"|[局厅委办])"
 )
 # An organisation whose name begins with the place: up to twelve name characters, none of
@@ -45,19 +46,18 @@ GOVERNMENT = re.compile(
 ORGANISATION = re.compile(
     r"(?:(?!的|是|在|将|对|和|与|及|或|把|被|从|向|于|并|但|而|也|都|支持|推动|打造|培育|推进|加快"
     r"|出台|发布|印发|设立|拥有|集聚|吸引|引进|布局|实施|提出|鼓励|作为|成为)"
-    r"[\u4e00-\u9fffA-Za-z0-9·]){0,12}?"
+    rf"[{HAN}A-Za-z0-9·]){{0,12}}?"
     r"(?:大学|学院|中学|小学|学校|公司|集团|银行|证券|保险|股份|控股|日报|晚报|早报|晨报|商报|时报"
     r"|特区报|青年报|都市报|证券报|报社|杂志社|电视台|广播电台|卫视|出版社|医院|科学院|研究院|研究所"
     r"|实验室|协会|学会|商会|联合会|基金会|交易所)"
-    r"(?:[（(][\u4e00-\u9fff]{2,8}[）)])?"
+    rf"(?:[（(][{HAN}]{{2,8}}[）)])?"
 )
 # Single-character surnames of most Chinese people, and what follows a name in news (a verb
 # of saying, a title, the bracketed affiliation of an author): a place between them is a
-# person (李长春表示, 王江城院士, 王海东（南开大学）).
-SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕"
-    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
-)
+# person (李长春表示, 王江城院士, 王海东（南开大学）). The most common ones only, and not 于,
+# which before a place is the preposition (于深圳举行).
+MOST_COMMON_SURNAMES = 93
+SURNAMES = frozenset(words("surnames")[:MOST_COMMON_SURNAMES]) - {"于"}
 PERSON_AFTER = re.compile(
     r"(?:表示|说|介绍|认为|指出|称|强调|透露|坦言|告诉|教授|院士|博士|先生|女士|同志|主任|局长|书记"
     r"|市长|省长|部长|总裁|董事长|总经理|经理|研究员|主席|委员|代表|处长|厅长|秘书长|院长|校长|所长"
@@ -65,7 +65,7 @@ PERSON_AFTER = re.compile(
 )
 # Verbs that make the next name a place: 落户萧山, 位于海珠.
 LOCATIVE = re.compile(r"(?:在|位于|地处|落户|落地|来到|前往|赴|抵达|扎根|坐落于|走进|来自|途经)$")
-SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+SENTENCE_END = re.compile(f"[{FULL_STOPS}{ASCII_STOPS}{SEMICOLONS}\n]")
 HEADING_CHARS = 12  # a line this short that names a place heads a section about it
 LEAD_CHARS = 200  # the lead: the first paragraph, at most this long
 # Weights of a mention by where it is, for primary: the title decides, the lead and headings

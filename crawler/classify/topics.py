@@ -28,13 +28,14 @@ from typing import Any
 from ahocorasick_rs import AhoCorasick, MatchKind
 
 from crawler.clean.script import to_simplified
+from crawler.text import ASCII_STOPS, FULL_STOPS
 
 SHIPPED = Path(__file__).parent / "data" / "taxonomy.toml"
 TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Sentences end at full stops, question and exclamation marks and line breaks; semicolons and
 # commas stay inside, so the evidence is a whole statement.
-SENTENCE_END = re.compile(r"[。！？!?\n]+")
-SENTENCE_MARKS = "。！？!? \n\t"  # what is left of a sentence that has no words
+SENTENCE_END = re.compile(f"[{FULL_STOPS}{ASCII_STOPS}\n]+")
+SENTENCE_MARKS = f"{FULL_STOPS}{ASCII_STOPS} \n\t"  # what is left of a sentence that has no words
 # A cue that starts or ends with a Latin letter or digit must not run on into another: GPT is
 # not a cue inside GPTs, nor 12345 inside 123456.
 LATIN_OR_DIGIT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")

@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from crawler.clean.chrome import Kind, classify_line, is_related_heading
-from crawler.clean.script import (
-    CJK,
-    inspect_script,
-    quality_score,
-    remove_pinyin_tags,
-    to_simplified,
-)
+from crawler.clean.script import inspect_script, quality_score, remove_pinyin_tags, to_simplified
 from crawler.clean.spam import is_link_farm, is_spam
 from crawler.clean.structure import continues_previous, normalize_line, squeeze, undouble
+from crawler.text import CJK
 
 # The headline is looked for this far down: above it sit masthead and navigation.
 HEADLINE_WINDOW = 15

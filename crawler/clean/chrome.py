@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from crawler.text import FULL_STOPS, HAN
+
 DATE = r"(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?)"
-NAME = r"[\u4e00-\u9fff·]{2,8}(?:[ 、，,][\u4e00-\u9fff·]{2,4}){0,3}"
+NAME = rf"[{HAN}·]{{2,8}}(?:[ 、，,][{HAN}·]{{2,4}}){{0,3}}"
 
 
 class Kind(Enum):
@@ -97,7 +99,7 @@ def _is_button_row(line: str) -> bool:
 
 def _is_info_line(line: str) -> bool:
     """A byline/dateline such as "2023-11-21 11:02 来源:经济参考报 次阅读", not a sentence."""
-    if len(line) > 100 or re.search("[。！？]", line):
+    if len(line) > 100 or re.search(f"[{FULL_STOPS}]", line):
         return False
     labels = len(INFO_LABELS.findall(line))
     dated = re.search(DATE, line) is not None

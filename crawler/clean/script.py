@@ -13,7 +13,8 @@ from functools import cache
 
 import opencc
 
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from crawler.text import CJK
+
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # A CJK character followed by its toned or numbered pinyin in ASCII brackets: 監(jiān), 區(qu1).
 # The tone is required: 人工智能(AI) and 芯片(chip) are the author's brackets. A ? before the

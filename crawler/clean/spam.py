@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from crawler.text import ASCII_STOPS, FULL_STOPS
+
 # Words of injected porn/gambling SEO. One is not enough (a news story may name 博彩 or 赌场);
 # spam strings pile them up.
 SPAM_WORDS = re.compile(
@@ -22,7 +24,7 @@ SPAM_WORDS = re.compile(
     re.IGNORECASE,
 )
 ITEM_SEPARATORS = re.compile(r"[,，、|｜丨/／;；·•\s]+")
-SENTENCE = re.compile(r"[。！？!?]")
+SENTENCE = re.compile(f"[{FULL_STOPS}{ASCII_STOPS}]")
 
 
 def is_spam(line: str) -> bool:

@@ -7,7 +7,7 @@ import re
 
 import jieba
 
-from crawler.clean.script import CJK
+from crawler.text import CJK
 
 SPACES = re.compile(r"[ \t\u00a0\u2002-\u200b\u3000\ufeff]+")
 SPACE_BETWEEN_CJK = re.compile(

@@ -23,6 +23,7 @@ from crawler.clean import Cleaned, clean_text, prose_chars
 from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_html
 from crawler.extract.meta import page_metadata
+from crawler.text import HAN
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ CONFIDENT_REST_SHARE = 0.05
 MIN_LINK_TITLE = 8
 MAX_LINKED_SHARE = 0.5
 EDITOR_IN_PAGE = re.compile(
-    r"(?:责任编辑|責任編輯|责编)\s*[：:]\s*(?:<[^>]{0,200}>\s*)*([\u4e00-\u9fff·]{2,8})"
+    rf"(?:责任编辑|責任編輯|责编)\s*[：:]\s*(?:<[^>]{{0,200}}>\s*)*([{HAN}·]{{2,8}})"
 )
 BLOCK_TAGS = (
     "p", "div", "br", "li", "tr", "table", "section", "article", "blockquote",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import feedparser
 import scrapy
-from lxml import etree
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -38,9 +39,7 @@ from crawler.items import Fetch, Page
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
 
-FEED_NAMESPACES = {"atom": "http://www.w3.org/2005/Atom"}
 NEXT_PAGE_TEXT = ("下一页", "下页", "后页", "next")
-FEED_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
 # Requests dropped before or after download, known by Scrapy's message: (kind, marker, the
 # line a user reads; None keeps Scrapy's).
 IGNORED = (
@@ -198,17 +197,10 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         fetch = self.fetch_record(response)
+        unread = response.status == 304 or fetch.error is not None
+        links = None if unread else _feed_links(response.body, fetch)
         yield fetch
-        if response.status == 304 or fetch.error is not None:
-            return
-        root = etree.fromstring(response.body, parser=FEED_PARSER)
-        if root is None:
-            return
-        links = root.xpath("//item/link/text()") + root.xpath(
-            "//atom:entry/atom:link[not(@rel) or @rel='alternate']/@href",
-            namespaces=FEED_NAMESPACES,
-        )
-        for link in links:
+        for link in links or ():
             url = self._link(response, link)
             if url is not None and self._wanted(url):
                 yield from self._request(url, "article", self.parse_article)
@@ -294,6 +286,25 @@ class NewsSpider(scrapy.Spider):
             bytes=len(response.body) if response is not None else 0,
             error=message,
         )
+
+
+def _feed_links(body: bytes, fetch: Fetch) -> list[str] | None:
+    """The links of the feed's entries (RSS 0.9x, 1.0 and 2.0, Atom); None, with ``fetch.error``
+    set, if ``body`` is no feed."""
+    # A stream, not bytes: feedparser opens bytes that name a file as that file.
+    feed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
+    # No version and no entries: an HTML page, broken XML or other XML (an empty feed of a
+    # known kind is no error).
+    if not feed.entries and not feed.get("version"):
+        problem = feed.get("bozo_exception") or "XML of another kind"
+        fetch.error = f"not a feed: no RSS or Atom in it ({problem})"
+        return None
+    return [
+        link["href"]
+        for entry in feed.entries
+        for link in entry.get("links", ())
+        if link.get("href") and link.get("rel", "alternate") == "alternate"
+    ]
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:
