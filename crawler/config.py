@@ -146,6 +146,13 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         )
     if not isinstance(smtp["port"], int) or not 0 < smtp["port"] < 65536:
         raise ValueError(f"{where} [smtp] port must be a number 1-65535, not {smtp['port']!r}")
+    timeout = smtp["timeout"]
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 1 <= timeout <= 600  # also false for nan; inf is past 600
+    ):
+        raise ValueError(f"{where} [smtp] timeout must be a number 1-600 seconds, not {timeout!r}")
     if not ENV_NAME.match(str(smtp["password_env"])):
         # Not echoed: what was written where a variable's name belongs may be the password.
         raise ValueError(

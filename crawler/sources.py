@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,30 +22,26 @@ from urllib.parse import urljoin, urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
 
+from crawler.patterns import backtracking_risk
+from crawler.urls import canonical_host, canonical_url
+
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+# "0s" would crawl a site back to back; a year is already longer than any sane schedule, and
+# far more overflows the daemon's clock arithmetic.
+SHORTEST_INTERVAL = 1
+LONGEST_INTERVAL = 366 * 86400
+# Bounds of a source's numbers, each (smallest, largest, whole): past them a value is a typo or
+# a crawl that would hammer a site, wait for ever or never stop.
+NUMBER_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "max_list_pages": (1, 10_000, True),
+    "max_pages": (1, 1_000_000, True),
+    "concurrency": (1, 64, True),
+    "delay": (0, 3600, False),
+    "timeout": (1, 3600, False),
+}
 # Crontab counts weekdays from Sunday (0 and 7).
 CRONTAB_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-# Query parameters that only say where a click came from; dropping them makes one article one
-# row however it was linked. Sources add their own with ``drop_params``.
-TRACKING_PARAMS = (
-    "utm_*",
-    "spm",
-    "wfr",
-    "from",
-    "fromid",
-    "share_token",
-    "sharer_shareid",
-    "scene",
-    "isappinstalled",
-    "fbclid",
-    "gclid",
-    "mc_cid",
-    "mc_eid",
-    "_t",
-)
-
 
 # After an article is first seen it is checked again after each of these, then no more: news
 # is corrected within hours, rarely after a week.
@@ -98,10 +96,14 @@ class Source:
 
     @property
     def domains(self) -> tuple[str, ...]:
-        """Hosts the crawl may visit: the declared ones, else those of the start URLs."""
+        """Hosts the crawl may visit: the declared ones, else those of the start URLs.
+
+        In the form the canonical URLs the spider requests carry (punycode, compressed IPv6):
+        a host written otherwise would match none of them, and every request would be dropped
+        as offsite."""
         if self.allowed_domains:
-            return self.allowed_domains
-        urls = [u for kind in self.start_urls.values() for u in kind]
+            return tuple(canonical_host(d) for d in self.allowed_domains)
+        urls = [canonical_url(u) for kind in self.start_urls.values() for u in kind]
         return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
 
     @property
@@ -123,7 +125,7 @@ class Source:
         The new host may be a private one: the user named it (``--base-url``)."""
         host = urlsplit(base_url).hostname or ""
         return dataclasses.replace(
-            self, base_url=base_url, allowed_domains=(), private_hosts=(host,)
+            self, base_url=base_url, allowed_domains=(), private_hosts=(canonical_host(host),)
         )
 
 
@@ -208,11 +210,30 @@ def load_sources(paths: Iterable[str | Path]) -> list[Source]:
     problems: list[str] = []
     sources: list[Source] = []
     for path in files:
-        sources.extend(_load_file(path, problems))
+        not_a_file = _not_a_file(path)
+        if not_a_file:
+            problems.append(f"{path}: cannot read seed file: {not_a_file}")
+        else:
+            sources.extend(_load_file(path, problems))
     _check_unique(sources, problems)
     if problems:
         raise SourceError(problems)
     return sources
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file to read, or None: opening a FIFO for reading would
+    wait for a writer for ever, and a directory or a dangling link cannot be read at all."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a link to nothing" if path.is_symlink() else "no such file"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+    return next((f"{kind}, not a file" for test, kind in kinds if test(mode)), "not a regular file")
 
 
 def _load_file(path: Path, problems: list[str]) -> list[Source]:
@@ -303,27 +324,65 @@ def _parse_entry(entry: dict[str, Any], where: _Where, problems: list[str]) -> S
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(where(key, f"bad pattern {pattern!r} in {key!r}: {exc}"))
+                continue
+            risk = backtracking_risk(pattern)
+            if risk:
+                problems.append(
+                    where(key, f"pattern {pattern!r} in {key!r} can hang the crawl ({risk}):"
+                          " bound the inner repeat or make its parts exclusive")
+                )  # fmt: skip
     if not entry["article_urls"]:
         problems.append(where("article_urls", "article_urls is empty: no link would be an article"))
     _check_schedule(entry, where, problems)
     _check_numbers(entry, where, problems)
+    hosts = _check_hosts(entry, where, problems)
     if len(problems) > before:
         return None
 
     values: dict[str, Any] = {
         key: tuple(value) if isinstance(value, list) else value for key, value in entry.items()
     }
-    return Source(**values, file=str(where.path))
+    source = Source(**{**values, **hosts}, file=str(where.path))
+    domains = source.domains
+    for url in (u for kind in source.start_urls.values() for u in kind):
+        host = urlsplit(canonical_url(url)).hostname or ""
+        if not any(host == d or host.endswith(f".{d}") for d in domains):
+            problems.append(
+                where("allowed_domains", f"start URL {url} is outside allowed_domains,"
+                      " so the crawl would drop it")
+            )  # fmt: skip
+    return None if len(problems) > before else source
+
+
+def _check_hosts(
+    entry: dict[str, Any], where: _Where, problems: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """``allowed_domains`` and ``private_hosts`` in the canonical form requests carry."""
+    hosts: dict[str, tuple[str, ...]] = {}
+    for key in ("allowed_domains", "private_hosts"):
+        if key not in entry:
+            continue
+        canonical = []
+        for host in entry[key]:
+            try:
+                canonical.append(canonical_host(host))
+            except ValueError:
+                problems.append(where(key, f"{host!r} in {key!r} is not a host name"))
+        hosts[key] = tuple(canonical)
+    return hosts
 
 
 def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -> None:
     if "every" in entry and "cron" in entry:
         problems.append(where("cron", "give either 'every' or 'cron', not both"))
-    if "every" in entry and not INTERVAL.match(str(entry["every"])):
-        problems.append(where("every", f"bad interval {entry['every']!r} (e.g. '30m', '6h', '1d')"))
+    if "every" in entry:
+        problem = _interval_problem(str(entry["every"]))
+        if problem:
+            problems.append(where("every", f"{problem} (e.g. '30m', '6h', '1d')"))
     for step in entry.get("watch", []):
-        if not INTERVAL.match(step):
-            problems.append(where("watch", f"bad interval {step!r} in 'watch' (e.g. '1h', '1d')"))
+        problem = _interval_problem(step)
+        if problem:
+            problems.append(where("watch", f"{problem} in 'watch' (e.g. '1h', '1d')"))
     if "cron" in entry:
         try:
             CronTrigger(**crontab_fields(str(entry["cron"])))
@@ -331,19 +390,29 @@ def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -
             problems.append(where("cron", f"bad cron expression {entry['cron']!r}: {exc}"))
 
 
+def _interval_problem(text: str) -> str | None:
+    """What is wrong with an interval such as "30m", or None."""
+    if not INTERVAL.match(text):
+        return f"bad interval {text!r}"
+    if not SHORTEST_INTERVAL <= interval_seconds(text) <= LONGEST_INTERVAL:
+        return f"interval {text!r} out of range: from 1s to {LONGEST_INTERVAL // 86400}d"
+    return None
+
+
 def _check_numbers(entry: dict[str, Any], where: _Where, problems: list[str]) -> None:
-    for key, minimum, whole in (
-        ("max_list_pages", 1, True),
-        ("max_pages", 1, True),
-        ("concurrency", 1, True),
-        ("delay", 0, False),
-        ("timeout", 1, False),
-    ):
+    for key, (minimum, maximum, whole) in NUMBER_BOUNDS.items():
         value = entry.get(key, minimum)
         kinds = int if whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kinds)
+            or not math.isfinite(value)
+            or not minimum <= value <= maximum
+        ):
             kind = "a whole number" if whole else "a number"
-            problems.append(where(key, f"{key!r} must be {kind} ≥ {minimum}"))
+            problems.append(
+                where(key, f"{key!r} must be {kind} from {minimum:g} to {maximum:g}, not {value!r}")
+            )
     if "verified" in entry and not isinstance(entry["verified"], bool):
         problems.append(where("verified", "'verified' must be true or false"))
 

@@ -8,7 +8,24 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-from crawler.sources import TRACKING_PARAMS
+# Query parameters that only say where a click came from; dropping them makes one article one
+# row however it was linked. Sources add their own with ``drop_params``.
+TRACKING_PARAMS = (
+    "utm_*",
+    "spm",
+    "wfr",
+    "from",
+    "fromid",
+    "share_token",
+    "sharer_shareid",
+    "scene",
+    "isappinstalled",
+    "fbclid",
+    "gclid",
+    "mc_cid",
+    "mc_eid",
+    "_t",
+)
 
 
 # The spider asks for a link's canonical form where it judges it, plans it and requests it,
@@ -30,3 +47,16 @@ def path_and_query(url: str) -> str:
     """The part of ``url`` that a source's URL patterns are matched against."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@lru_cache(maxsize=1024)
+def canonical_host(host: str) -> str:
+    """``host`` as :func:`canonical_url` writes it (IDNA, lowercase, compressed IPv6), so that
+    a source's domains match the hosts of the URLs it requests."""
+    literal = host.strip()
+    if ":" in literal and not literal.startswith("["):
+        literal = f"[{literal}]"
+    canonical = urlsplit(canonicalize_url(f"http://{literal}/")).hostname
+    if not canonical or any(c in host for c in "/?#@ "):
+        raise ValueError(f"not a host name: {host!r}")
+    return canonical

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import lxml.etree
 import lxml.html
 import trafilatura
 from readability import Document as Readability
@@ -21,7 +22,7 @@ from trafilatura.settings import Document
 
 from crawler.clean import Cleaned, clean_text, prose_chars
 from crawler.clean.script import remove_pinyin_tags, to_simplified
-from crawler.extract.decode import decode_html
+from crawler.extract.decode import decode_page
 from crawler.extract.meta import page_metadata
 from crawler.text import HAN
 
@@ -43,6 +44,15 @@ MIN_LINK_TITLE = 8
 MAX_LINKED_SHARE = 0.5
 EDITOR_IN_PAGE = re.compile(
     rf"(?:责任编辑|責任編輯|责编)\s*[：:]\s*(?:<[^>]{{0,200}}>\s*)*([{HAN}·]{{2,8}})"
+)
+# libxml2 drops, without an error, everything nested deeper than 256 elements, and old portals
+# leave that many <font> or <div> unclosed before the article; with huge_tree the limit is
+# 2048, and a page deeper still is read again without the wrappers that nest (they carry no
+# text of their own).
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+RESOURCE_LIMIT = lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
+WRAPPER_TAGS = re.compile(
+    r"</?(?:div|span|font|center|section|b|i|u|em|strong|small|big)\b[^>]*>", re.IGNORECASE
 )
 BLOCK_TAGS = (
     "p", "div", "br", "li", "tr", "table", "section", "article", "blockquote",
@@ -74,8 +84,8 @@ def extract_article(
 ) -> Article | None:
     """The article in ``html`` (raw bytes as served), or None when the page holds none."""
     try:
-        text, encoding = decode_html(html, content_type)
-        tree = lxml.html.document_fromstring(text)
+        decoded = decode_page(html, content_type)
+        text, tree = _parse(decoded.text)
         meta = page_metadata(tree, url, fetched_at)
         links = _link_texts(tree)
         first = clean_text(_by_trafilatura(tree, url), meta.title)
@@ -96,14 +106,30 @@ def extract_article(
         published=meta.published,
         author=repair(meta.author),
         outlet=repair(meta.outlet or body.outlet),
-        encoding=encoding,
+        encoding=decoded.codec,
         simplified=body.simplified,
         editor=body.editor or _editor_in_page(text),
         captions=body.captions,
         quality=body.quality,
-        flags=body.flags,
+        flags=body.flags + ((f"bad_bytes:{decoded.bad_bytes}",) if decoded.bad_bytes else ()),
         removed=body.removed,
     )
+
+
+def _parse(text: str) -> tuple[str, lxml.html.HtmlElement]:
+    """The page's text and tree, flattened if the parser would drop what is nested too deep."""
+    tree = lxml.html.document_fromstring(text, parser=HTML_PARSER)
+    if not _too_deep():
+        return text, tree
+    text = WRAPPER_TAGS.sub("\n", text)
+    tree = lxml.html.document_fromstring(text, parser=HTML_PARSER)
+    if _too_deep():
+        raise ValueError("elements nested too deep to parse (over 2048 levels)")
+    return text, tree
+
+
+def _too_deep() -> bool:
+    return any(e.type == RESOURCE_LIMIT for e in HTML_PARSER.error_log)
 
 
 def _editor_in_page(html: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
@@ -23,6 +24,16 @@ SUPERSETS = {
 # A Chinese page declared as a Western single-byte charset always "decodes", into mojibake.
 SINGLE_BYTE = {"iso8859-1", "cp1252", "ascii"}
 CANDIDATES = ["utf_8", "gb18030", "big5hkscs"]
+# A page in its declared charset with a few broken sequences (a bad byte in a template, a
+# character cut by a CMS) is still that charset: bytes in another charset fail on a large
+# share of their non-ASCII bytes (GBK read as UTF-8: most of them), so a share under this keeps
+# the charset, the bad bytes replaced, rather than reading the whole page as something else.
+MAX_BAD_SHARE = 0.01
+ASCII = bytes(range(0x80))
+# A decoding error marks a bad byte with a lone surrogate (surrogateescape), one per byte.
+BAD_BYTE = re.compile("[\udc80-\udcff]")
+# The last character of a page cut short is not a bad byte: nothing was wrong with it.
+CUT_OFF = re.compile("[\udc80-\udcff]{1,3}$")
 BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -80,33 +91,52 @@ def _codec_name(name: str) -> str | None:
     return SUPERSETS.get(codec, codec)
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """A page's text, the codec that read it, and how many bytes it could not read."""
+
+    text: str
+    codec: str
+    bad_bytes: int = 0
+
+
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     """The page as text and the codec that decoded it."""
+    page = decode_page(data, content_type)
+    return page.text, page.codec
+
+
+def decode_page(data: bytes, content_type: str | None = None) -> Decoded:
+    """The page as text, in the declared charset unless the bytes contradict it."""
     for bom, codec in BOMS:
         if data.startswith(bom):
-            return data.decode(codec, errors="replace"), codec
+            return Decoded(data.decode(codec, errors="replace"), codec)
     declared = declared_charset(data, content_type)
-    if declared and not (declared in SINGLE_BYTE and not data.isascii()):
-        text = _decode_strict(data, declared)
-        if text is not None:
-            return text, declared
-    text = _decode_strict(data, "utf-8")
-    if text is not None:
-        return text, "utf-8"
+    tries = [declared] if declared and not (declared in SINGLE_BYTE and not data.isascii()) else []
+    readings = []
+    for codec in [*tries, "utf-8"]:
+        reading = _decode(data, codec)
+        if reading is not None and not reading.bad_bytes:
+            return reading
+        readings += [reading] if reading is not None else []
+    # Bytes that fail under one charset can still be valid under the other candidate:
+    # the reading with fewest bad bytes wins (the declared one on a tie).
+    wide = len(data.translate(None, ASCII))
+    likely = [r for r in readings if r.bad_bytes <= MAX_BAD_SHARE * wide]
+    if likely:
+        return min(likely, key=lambda r: r.bad_bytes)
     best = from_bytes(data, cp_isolation=CANDIDATES).best()
-    if best is not None:
-        codec = _codec_name(best.encoding) or "gb18030"
-        return data.decode(codec, errors="replace"), codec
-    return data.decode("gb18030", errors="replace"), "gb18030"
+    codec = (_codec_name(best.encoding) if best is not None else None) or "gb18030"
+    return _decode(data, codec) or Decoded(data.decode("gb18030", errors="replace"), "gb18030")
 
 
-def _decode_strict(data: bytes, codec: str) -> str | None:
-    """Decode, forgiving only a character cut off at the very end of a truncated page."""
+def _decode(data: bytes, codec: str) -> Decoded | None:
+    """``data`` read as ``codec``, each bad byte replaced and counted, except a character
+    cut off at the very end of a truncated page."""
     try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3:
-            return data.decode(codec, errors="replace")
-        return None
+        escaped = data.decode(codec, errors="surrogateescape")
     except LookupError:
         return None
+    whole = CUT_OFF.sub("\ufffd", escaped)
+    bad = len(BAD_BYTE.findall(whole))
+    return Decoded(BAD_BYTE.sub("\ufffd", whole), codec, bad)
