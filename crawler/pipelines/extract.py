@@ -41,7 +41,9 @@ class ExtractPipeline:
                 for reason, lines in item.article.removed.items():
                     self.stats.inc_value(f"newsmon/clean/{reason}", lines)
                 for flag in item.article.flags:
-                    self.stats.inc_value(f"newsmon/script/{flag}")
+                    # A flag may carry a count ("bad_bytes:3"): one stats key per kind.
+                    kind, _, count = flag.partition(":")
+                    self.stats.inc_value(f"newsmon/script/{kind}", int(count or 1))
         return item
 
     def close_spider(self) -> None:
