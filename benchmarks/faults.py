@@ -64,7 +64,8 @@ from urllib.parse import quote
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from crawler.db import now, open_db
+from crawler.clock import now
+from crawler.db import open_db
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite
 

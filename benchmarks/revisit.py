@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler.db import now
+from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoArticle, DemoSite, load_site
 

@@ -366,7 +366,8 @@ def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
         newsmon reclassify --db db/news.db --taxonomy my-topics.toml
     """
     from crawler.classify import classify
-    from crawler.db import Store, now, open_db
+    from crawler.clock import now
+    from crawler.db import Store, open_db
 
     chosen = _check_taxonomy(taxonomy)
     store = Store(open_db(db_path))
@@ -516,7 +517,7 @@ def demo(db_path: Path, seeds: Path) -> None:
 
         newsmon demo --db db/demo.db
     """
-    from crawler.db import now
+    from crawler.clock import now
     from crawler.demo.server import DemoServer
     from crawler.demo.site import load_updates
     from crawler.report import alerts_report, copies_report, database_summary, last_id

@@ -13,12 +13,14 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.db import RevisitPlan, Store, now, open_db
+from crawler.clock import now
+from crawler.db import Store, open_db
 from crawler.distributed import connect, read_plan, share_through_redis
 from crawler.locks import holder, lock_path, try_lock
 from crawler.logs import setup_logging
 from crawler.pipelines.store import finish_reason, unread
 from crawler.progress import plural, progress_line
+from crawler.revisit import RevisitPlan
 from crawler.settings import build_settings
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider

@@ -8,28 +8,35 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from crawler.alerts import (
+    FAILING_AFTER,
+    HEALTH_KINDS,
+    Alert,
+    changed_article,
+    new_article,
+    new_policy,
+    source_health,
+    story_to_join,
+)
 from crawler.classify import Tags
-from crawler.classify.gazetteer import load_gazetteer
 from crawler.classify.policies import PolicyMention
-from crawler.dedup import NEAR_DISTANCE, bands, hamming, simhash
-from crawler.diff import TextDiff, diff_texts
+from crawler.clock import now
+from crawler.dedup import bands, simhash
 from crawler.extract import Article
+from crawler.revisit import LastRun, RevisitPlan, crawl_plan, next_check
 from crawler.search import search_tokens
 from crawler.sources import Source
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = Path("db/news.db")
 Outcome = Literal["new", "updated", "unchanged"]
-# Consecutive failed runs after which a source is reported failing.
-FAILING_AFTER = 3
 
 
 def _schema() -> ModuleType:
@@ -42,11 +49,6 @@ def _schema() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def now() -> str:
-    """The current time as stored: UTC, ISO 8601, seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def text_hash(text: str) -> str:
@@ -150,7 +152,7 @@ class Store:
         self._source_health(run_id, status, error)
 
     def _source_health(self, run_id: int, status: str, error: str | None) -> None:
-        """Alert when a source has failed FAILING_AFTER runs in a row, and when it recovers."""
+        """Raise the alert the finished run's outcome calls for about its source, if any."""
         source_id = next(self.db.query("select source_id from crawl_runs where id = ?", [run_id]))[
             "source_id"
         ]
@@ -162,33 +164,19 @@ class Store:
                 [source_id, FAILING_AFTER],
             )
         ]
+        kinds = sorted(HEALTH_KINDS)
         last = next(
             self.db.query(
                 "select kind from alerts where source_id = ? and kind in"
-                " ('source_failing', 'source_recovered') order by id desc limit 1",
-                [source_id],
+                f" ({', '.join('?' * len(kinds))}) order by id desc limit 1",
+                [source_id, *kinds],
             ),
             None,
         )
-        failing = last is not None and last["kind"] == "source_failing"
-        at = now()
-        if status == "failed" and not failing and recent == ["failed"] * FAILING_AFTER:
-            self._alert(
-                "source_failing",
-                f"source:{source_id}:run:{run_id}",
-                at,
-                source_id=source_id,
-                title=f"{source_id}: {FAILING_AFTER} failed runs",
-                detail={"error": error},
-            )
-        elif status == "ok" and failing:
-            self._alert(
-                "source_recovered",
-                f"source:{source_id}:run:{run_id}",
-                at,
-                source_id=source_id,
-                title=f"{source_id} recovered",
-            )
+        last_kind = None if last is None else last["kind"]
+        alert = source_health(source_id, run_id, status, error, recent, last_kind, now())
+        if alert is not None:
+            self._alert(alert)
 
     def last_error(self, run_id: int) -> str | None:
         """The most recent fetch error of a run, as the one line that explains a failed run."""
@@ -228,9 +216,9 @@ class Store:
         """Insert or update the article at its canonical URL; a changed body is a new version.
         ``tokens`` are its search tokens when they were cut already.
 
-        Raises the alerts that follow (a new story, a changed article) and plans the next
-        check from the ``watch`` window (seconds between checks). Returns what happened and
-        the article's id."""
+        Stores the alerts that follow (a new story, a changed article) and the next check
+        in the ``watch`` window (seconds between checks). Returns what happened and the
+        article's id."""
         digest = text_hash(article.text)
         fields = {
             "source_id": source_id,
@@ -255,7 +243,7 @@ class Store:
         with self._write_transaction():
             row = next(
                 self.db.query(
-                    "select id, text, text_hash, version, checks from articles where url = ?",
+                    "select id, text, version, checks from articles where url = ?",
                     [article.url],
                 ),
                 None,
@@ -271,35 +259,35 @@ class Store:
                         "first_seen": seen_at,
                         "last_changed": seen_at,
                         "checks": 0,
-                        "next_check": _after(seen_at, watch, 0),
+                        "next_check": next_check(seen_at, watch, 0),
                         "simhash": f"{fingerprint:016x}",
                     },
                 )
                 self._add_version(article_id, 1, article, digest, seen_at, run_id, None)
                 self._join_story(article_id, article, source_id, fingerprint, seen_at)
                 return "new", article_id
-            if row["text_hash"] == digest:
+            version = row["version"] + 1
+            change = changed_article(
+                row["text"],
+                article.text,
+                article_id=row["id"],
+                version=version,
+                source_id=source_id,
+                title=article.title,
+                url=article.url,
+                seen_at=seen_at,
+            )
+            if change is None:
                 self._checked(row["id"], row["checks"] + 1, seen_at, watch)
                 self.db.table("articles").update(row["id"], {"last_seen": seen_at})
                 return "unchanged", row["id"]
-            version = row["version"] + 1
-            change = diff_texts(row["text"], article.text)
             self.db.table("articles").update(
                 row["id"], {**fields, "version": version, "last_changed": seen_at}
             )
             # A changed article may change again soon: its watch starts over.
             self._checked(row["id"], 0, seen_at, watch)
-            self._add_version(row["id"], version, article, digest, seen_at, run_id, change)
-            self._alert(
-                "changed_article",
-                f"article:{row['id']}:v{version}",
-                seen_at,
-                source_id=source_id,
-                article_id=row["id"],
-                title=article.title,
-                url=article.url,
-                detail=change.to_json(),
-            )
+            self._add_version(row["id"], version, article, digest, seen_at, run_id, change.detail)
+            self._alert(change)
             return "updated", row["id"]
 
     def article_checked(self, url: str, seen_at: str, watch: tuple[int, ...]) -> None:
@@ -311,11 +299,12 @@ class Store:
 
     def _checked(self, article_id: int, checks: int, seen_at: str, watch: tuple[int, ...]) -> None:
         self.db.table("articles").update(
-            article_id, {"checks": checks, "next_check": _after(seen_at, watch, checks)}
+            article_id, {"checks": checks, "next_check": next_check(seen_at, watch, checks)}
         )
 
-    def revisit_plan(self, source_id: str, at: str) -> RevisitPlan:
-        """What a crawl of ``source_id`` at ``at`` needs to revisit cheaply."""
+    def crawl_plan(self, source_id: str, at: str) -> RevisitPlan:
+        """The revisit plan of the next crawl of ``source_id``, from its validators, its
+        stored articles and how its last run that read anything ended."""
         validators = {
             row["url"]: (row["etag"], row["last_modified"])
             for row in self.db.query(
@@ -328,20 +317,6 @@ class Store:
                 "select url, next_check, last_seen from articles where source_id = ?", [source_id]
             )
         }
-        return RevisitPlan(at, validators, known)
-
-    def crawl_plan(self, source_id: str, at: str) -> RevisitPlan:
-        """The revisit plan of the next crawl of ``source_id``. After a run that was cut
-        short it has no validators: that run stored the ETags of listings whose links it
-        never followed, and asked conditionally they would answer 304 and hide those
-        articles until the listing changes. So the next run asks for everything."""
-        plan = self.revisit_plan(source_id, at)
-        return replace(plan, validators={}) if self._cut_off(source_id) else plan
-
-    def _cut_off(self, source_id: str) -> bool:
-        """Whether the source's last run that read anything stopped before it had followed
-        every link it found: killed (still 'running', or 'interrupted'), stopped by a
-        signal, or capped."""
         last = next(
             self.db.query(
                 "select status, finish_reason from crawl_runs where source_id = ?"
@@ -350,12 +325,8 @@ class Store:
             ),
             None,
         )
-        if last is None:
-            return False
-        return last["status"] in ("running", "interrupted") or last["finish_reason"] not in (
-            None,
-            "finished",
-        )
+        last_run = None if last is None else LastRun(last["status"], last["finish_reason"])
+        return crawl_plan(at, validators, known, last_run)
 
     def _join_story(
         self, article_id: int, article: Article, source_id: str, fingerprint: int, seen_at: str
@@ -368,13 +339,8 @@ class Store:
             f" on a.id = b.article_id where b.band in ({marks}) and a.id != ?",
             [*keys, article_id],
         )
-        story = next(
-            (
-                c["story_id"]
-                for c in candidates
-                if c["story_id"] and hamming(int(c["simhash"], 16), fingerprint) <= NEAR_DISTANCE
-            ),
-            None,
+        story = story_to_join(
+            fingerprint, ((c["story_id"], int(c["simhash"], 16)) for c in candidates)
         )
         self.db.table("article_bands").insert_all(
             ({"band": key, "article_id": article_id} for key in keys), ignore=True
@@ -385,14 +351,7 @@ class Store:
                 {"first_article_id": article_id, "title": article.title, "created": seen_at},
             )
             self._alert(
-                "new_article",
-                f"story:{story}",
-                seen_at,
-                source_id=source_id,
-                article_id=article_id,
-                story_id=story,
-                title=article.title,
-                url=article.url,
+                new_article(story, article_id, source_id, article.title, article.url, seen_at)
             )
         self.db.table("articles").update(article_id, {"story_id": story})
 
@@ -431,13 +390,9 @@ class Store:
                     [at, *chunk],
                 )
 
-    def _alert(self, kind: str, subject: str, created: str, **fields: Any) -> None:
-        """Raise an alert once: the same kind and subject again is ignored."""
-        if isinstance(fields.get("detail"), dict):
-            fields["detail"] = json.dumps(fields["detail"], ensure_ascii=False)
-        self.db.table("alerts").insert(
-            {"kind": kind, "subject": subject, "created": created, **fields}, ignore=True
-        )
+    def _alert(self, alert: Alert) -> None:
+        """Store an alert once: the same kind and subject again is ignored."""
+        self.db.table("alerts").insert(alert.row(), ignore=True)
 
     def save_tags(self, article_id: int, tags: Tags, tagged_at: str) -> list[str]:
         """Replace the article's tags; returns the titles of policies seen here first."""
@@ -459,19 +414,7 @@ class Store:
                 policy_id, new = self._policy_id(policy, article_id, tagged_at)
                 if new:
                     new_policies.append(policy.title)
-                    self._alert(
-                        "new_policy",
-                        f"policy:{policy_id}",
-                        tagged_at,
-                        policy_id=policy_id,
-                        article_id=article_id,
-                        title=policy.title,
-                        detail={
-                            "region": policy.region,
-                            "date": policy.date,
-                            "context": policy.context,
-                        },
-                    )
+                    self._alert(new_policy(policy_id, policy, article_id, tagged_at))
                 self.db.table("article_policies").insert(
                     {
                         "article_id": article_id,
@@ -497,11 +440,9 @@ class Store:
     def _save_regions(self, article_id: int, tags: Tags) -> None:
         regions = tags.regions
         names = dict.fromkeys((*regions.mentioned, *regions.primary, *regions.implied))
-        gazetteer = load_gazetteer()
-        places = [gazetteer.place(name) for name in names]
         self.db.table("regions").upsert_all(
-            [asdict(p) for p in places if p is not None]
-            + [{"name": n} for n, p in zip(names, places, strict=True) if p is None],
+            [asdict(p) for p in regions.places.values()]
+            + [{"name": n} for n in names if n not in regions.places],
             pk="name",
             alter=True,
         )
@@ -542,7 +483,7 @@ class Store:
         digest: str,
         seen_at: str,
         run_id: int,
-        change: TextDiff | None,
+        diff: dict[str, Any] | None,
     ) -> None:
         self.db.table("versions").insert(
             {
@@ -553,7 +494,7 @@ class Store:
                 "text_hash": digest,
                 "seen_at": seen_at,
                 "run_id": run_id,
-                "diff": json.dumps(change.to_json(), ensure_ascii=False) if change else None,
+                "diff": json.dumps(diff, ensure_ascii=False) if diff else None,
             }
         )
 
@@ -670,48 +611,6 @@ class Store:
             " where source_id = ? and started >= ?)",
             [reason, source_id, since],
         )
-
-
-def _after(moment: str, watch: tuple[int, ...], checks: int) -> str | None:
-    """When the next check of an article falls due, or None when its watch is over."""
-    if checks >= len(watch):
-        return None
-    when = datetime.fromisoformat(moment) + timedelta(seconds=watch[checks])
-    return when.isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class RevisitPlan:
-    """What a crawl needs to revisit a source cheaply: validators for conditional requests,
-    and the articles already stored with when each is next due."""
-
-    at: str
-    validators: dict[str, tuple[str | None, str | None]]  # url: (ETag, Last-Modified)
-    known: dict[str, tuple[str | None, str]]  # url: (next check or None, last seen)
-
-    def due(self) -> list[str]:
-        """The stored articles whose next check has come."""
-        return [url for url, (due, _) in self.known.items() if due and due <= self.at]
-
-    def skip(self, url: str, lastmod: str | None = None) -> bool:
-        """Whether a link to ``url`` needs no request: stored, not due, not newer (sitemap)."""
-        if url not in self.known:
-            return False
-        due, seen = self.known[url]
-        # At or after the last visit: both are whole seconds, and a request that finds
-        # nothing new costs a 304.
-        if lastmod and _moment(lastmod) >= datetime.fromisoformat(seen):
-            return False
-        return not (due and due <= self.at)
-
-
-def _moment(text: str) -> datetime:
-    """A sitemap's lastmod as a UTC time; a bare date counts as its whole day (it may be
-    later than the last visit that same day)."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if len(text.strip()) <= 10:
-        moment += timedelta(days=1) - timedelta(seconds=1)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _json_list(values: tuple[str, ...]) -> str | None:

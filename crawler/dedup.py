@@ -76,13 +76,8 @@ def simhash(text: str) -> int:
 
 
 def hamming(a: int, b: int) -> int:
-    """How many of the 64 bits differ; works on signed (SQLite) and unsigned values alike."""
+    """How many of the 64 bits of two SimHashes differ."""
     return ((a ^ b) & MASK).bit_count()
-
-
-def is_near(a: int, b: int) -> bool:
-    """Whether two SimHashes are one story."""
-    return hamming(a, b) <= NEAR_DISTANCE
 
 
 def bands(value: int) -> tuple[int, ...]:
@@ -96,17 +91,6 @@ def bands(value: int) -> tuple[int, ...]:
         (index << BAND_TAG) | ((value >> low) & ((1 << (high - low)) - 1))
         for index, (low, high) in enumerate(pairwise(BAND_EDGES))
     )
-
-
-def to_signed(value: int) -> int:
-    """A SimHash as SQLite stores integers (signed 64-bit); :func:`hamming` accepts either."""
-    value &= MASK
-    return value - (1 << BITS) if value >> (BITS - 1) else value
-
-
-def to_unsigned(value: int) -> int:
-    """A SimHash read back from SQLite, unsigned again."""
-    return value & MASK
 
 
 def _simhash(text: str, size: int) -> int:

@@ -47,10 +47,12 @@ from scrapy_redis.connection import get_redis_from_settings
 from twisted.internet import task
 
 from crawler.classify import Tags
-from crawler.db import RevisitPlan, Store, now, open_db
+from crawler.clock import now
+from crawler.db import Store, open_db
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.pipelines.store import RunWriter, count_fetch, finish_reason
+from crawler.revisit import RevisitPlan
 from crawler.sources import Source
 
 ITEMS = "newsmon:items"

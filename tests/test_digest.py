@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlite_utils import Database
 
+from crawler.clock import now
 from crawler.config import load_config
-from crawler.db import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.reporters import run_digest

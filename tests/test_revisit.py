@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from crawler.db import now
+from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import ROBOTS_TXT, load_site, load_updates
 from tests.conftest import newsmon

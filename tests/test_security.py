@@ -20,7 +20,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlite_utils import Database
 
 import tests.test_serve as serve_tests
-from crawler.db import Store, now, open_db
+from crawler.clock import now
+from crawler.db import Store, open_db
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_site
 from crawler.extract import Article

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from sqlite_utils import Database
 
-from crawler.db import now
+from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.serve import datasette_command, serve_command

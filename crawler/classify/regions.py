@@ -100,6 +100,9 @@ class RegionTags:
     implied: tuple[str, ...]
     # For each mentioned place, the first sentence naming it.
     evidence: dict[str, str]
+    # The gazetteer's place of each of those names it knows (全国 is none): the rows of the
+    # regions table, so that the store needs no gazetteer.
+    places: dict[str, Place]
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,14 @@ def tag_regions(text: str, title: str | None = None) -> RegionTags:
         for parent in gazetteer.lineage(place)
         if parent.name not in first
     }
+    primary = _primary(text, in_title, in_body)
+    names = dict.fromkeys((*mentioned, *primary, *implied))
     return RegionTags(
         mentioned=mentioned,
-        primary=_primary(text, in_title, in_body),
+        primary=primary,
         implied=tuple(implied),
         evidence={name: _sentence(source, at) for name, (source, at) in first.items()},
+        places={name: known for name in names if (known := gazetteer.place(name))},
     )
 
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.classify import Tags
-from crawler.db import Store, now, open_db
+from crawler.clock import now
+from crawler.db import Store, open_db
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.sources import Source

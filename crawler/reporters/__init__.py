@@ -12,8 +12,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
+from crawler.clock import now
 from crawler.config import Config, Recipient, check_address, load_config
-from crawler.db import Store, now, open_db
+from crawler.db import Store, open_db
 from crawler.locks import holder, lock_path, try_lock
 from crawler.reporters.render import (
     Digest,

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from sqlite_utils import Database
 
+from crawler.alerts import HEALTH_KINDS
 from crawler.config import Recipient
 from crawler.diff import TextDiff, render_html, render_text
 
@@ -96,7 +97,7 @@ class Item:
 
     def wanted_by(self, recipient: Recipient) -> bool:
         """Whether a recipient's filters let this item through (no filter: everything)."""
-        if not recipient.filtered or self.kind in ("source_failing", "source_recovered"):
+        if not recipient.filtered or self.kind in HEALTH_KINDS:
             return True
         return bool(
             (recipient.regions and self.places & set(recipient.regions))
@@ -236,7 +237,7 @@ def collect(db: Database, since: str) -> Digest:
             # render_html escapes the article's text itself: its output is markup.
             item.diff_html = Markup(render_html(diff))
             digest.changed.append(item)
-        elif kind in ("source_failing", "source_recovered"):
+        elif kind in HEALTH_KINDS:
             item.title = item.title or oneline(row["source_id"])
             item.outlet = oneline(row["source_name"] or row["source_id"])
             item.error = oneline(detail.get("error") or "")

@@ -33,9 +33,10 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.db import RevisitPlan, now
+from crawler.clock import now
 from crawler.extract.decode import not_a_page
 from crawler.items import Fetch, Page
+from crawler.revisit import RevisitPlan
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
 
