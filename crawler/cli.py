@@ -155,6 +155,7 @@ def crawl(
         newsmon crawl --source miit-policy --db db/news.db
     """
     from crawler.crawl import run_crawl
+    from crawler.errors import RedisUnreachable
 
     sources = _select(_load(seeds), source_ids)
     if base_url:
@@ -170,7 +171,7 @@ def crawl(
             redis_url=_redis_url(redis_url),
             NEWSMON_TAXONOMY=[str(p) for p in taxonomy],
         )
-    except ValueError as exc:  # an unreachable Redis
+    except RedisUnreachable as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
         click.echo(summary.line())
@@ -300,13 +301,14 @@ def ingest(redis_url: str | None, until_idle: float | None, db_path: Path, seeds
         newsmon ingest --redis-url redis://10.0.0.5:6379/0 --db db/news.db
     """
     from crawler.distributed import run_ingest
+    from crawler.errors import RedisUnreachable
 
     url = _redis_url(redis_url)
     if url is None:
         raise click.ClickException("no Redis to read from: pass --redis-url")
     try:
         written = run_ingest(url, db_path, _load(seeds), until_idle)
-    except ValueError as exc:
+    except RedisUnreachable as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"ingest: wrote {written} messages into {db_path}")
 

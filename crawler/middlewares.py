@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
+
+from crawler.errors import RefusalKind, RequestRefused
 
 # Cloud metadata services answer on these without being link-local (Alibaba Cloud's is in the
 # carrier-grade NAT range); they are named in the error so that a user sees what was at stake.
@@ -75,9 +84,8 @@ class AddressGuard:
         kind = address_kind(address)
         if kind is not None:
             resolved = "" if address == host else f" resolves to {address}, which"
-            raise IgnoreRequest(
-                f"refused: {host}{resolved} is a {kind} address (not in the source's private_hosts)"
-            )
+            reason = f"{host}{resolved} is a {kind} address (not in the source's private_hosts)"
+            raise RequestRefused("refused", f"refused: {reason}")
 
 
 class RetryAfter:
@@ -109,9 +117,76 @@ class Redirects:
         target = canonicalize_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
         chain = [*request.meta.get("redirect_urls", ()), request.url]
         if target in map(canonicalize_url, chain):
-            raise IgnoreRequest(f"redirect loop after {len(chain)} redirects: back to {target}")
+            raise RequestRefused(
+                "redirects", f"redirect loop after {len(chain)} redirects: back to {target}"
+            )
         host = urlsplit(target).hostname or ""
         domains = self.crawler.spider.allowed_domains
         if domains and not any(host == d or host.endswith(f".{d}") for d in domains):
-            raise IgnoreRequest(f"redirected off the source's domains, to {host}")
+            raise RequestRefused("offsite", f"redirected off the source's domains, to {host}")
         return response
+
+
+# Scrapy's own middlewares refuse with a bare IgnoreRequest, each for one reason only; these
+# subclasses, registered in their place (crawler.settings), give that reason its kind.
+
+
+@contextmanager
+def refused_as(kind: RefusalKind, line: str | None = None) -> Iterator[None]:
+    """An IgnoreRequest raised inside, as a RequestRefused of ``kind`` saying ``line`` (or
+    what Scrapy said)."""
+    try:
+        yield
+    except RequestRefused:
+        raise
+    except IgnoreRequest as exc:
+        raise RequestRefused(kind, line or str(exc)) from exc
+
+
+class Offsite(OffsiteMiddleware):
+    """Scrapy's offsite filter; what it drops is ``offsite``."""
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        with refused_as("offsite"):
+            super().process_request(request)
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware; what robots.txt forbids is ``robots``."""
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        with refused_as("robots"):
+            super().process_request_2(rp, request)
+
+
+class Decompression(HttpCompressionMiddleware):
+    """Scrapy's decompression; a body over DOWNLOAD_MAXSIZE once unpacked is ``too_big``."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        with refused_as("too_big", "response over the size cap once unpacked (DOWNLOAD_MAXSIZE)"):
+            return super().process_response(request, response)
+
+
+TOO_MANY_REDIRECTS = "too many redirects (over REDIRECT_MAX_TIMES)"
+
+
+class Redirect(RedirectMiddleware):
+    """Scrapy's redirects; one past REDIRECT_MAX_TIMES is ``redirects``."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        with refused_as("redirects", TOO_MANY_REDIRECTS):
+            return super().process_response(request, response)
+
+
+class MetaRefresh(MetaRefreshMiddleware):
+    """Scrapy's meta refresh redirects; one past REDIRECT_MAX_TIMES is ``redirects``."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        with refused_as("redirects", TOO_MANY_REDIRECTS):
+            return super().process_response(request, response)

@@ -38,6 +38,17 @@ LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, in their places, as subclasses whose refusals say their kind (RequestRefused).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.Offsite": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxt": 100,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefresh": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.Decompression": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.Redirect": 600,
     # After the offsite filter (no lookup for a host that is off the source anyway), before
     # robots.txt is fetched from a host that must not be reached.
     "crawler.middlewares.AddressGuard": 60,

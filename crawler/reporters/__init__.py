@@ -15,6 +15,7 @@ from typing import cast
 from crawler.clock import now
 from crawler.config import Config, Recipient, check_address, load_config
 from crawler.db import Store, open_db
+from crawler.errors import DeliveryFailed, DeliveryRefused
 from crawler.locks import holder, lock_path, try_lock
 from crawler.reporters.render import (
     Digest,
@@ -137,9 +138,9 @@ def _run(
         to = ", ".join(json.loads(row["recipients"]))
         try:
             refused = send_smtp(cast(EmailMessage, message), config.smtp)
-        except OSError as exc:
+        except DeliveryFailed as exc:
             error = str(exc).splitlines()[0]
-            store.digest_failed(row["id"], error, refused=_not_delivered(exc))
+            store.digest_failed(row["id"], error, refused=isinstance(exc, DeliveryRefused))
             errors.append(error)
             unsent.update(store.digest_alert_ids(row["id"]))
             continue
@@ -180,11 +181,3 @@ def _claim(store: Store, config: Config, digest: Digest, plan: list[Delivery]) -
 def _unclaimed(digest: Digest, claimed: set[int]) -> Digest:
     """The digest without the alerts a message still on its way holds."""
     return digest.only(lambda item: item.alert_id not in claimed) if claimed else digest
-
-
-def _not_delivered(exc: OSError) -> bool:
-    """Whether a failed send certainly delivered nothing: the server refused (a connection,
-    the sender, every recipient, the data). A timeout or a dropped connection may come after
-    the server took the message, so that message is sent again unchanged, not rebuilt."""
-    # send_smtp's one OSError says "refused" for exactly these (see crawler.reporters.send).
-    return "refused" in str(exc).splitlines()[0]

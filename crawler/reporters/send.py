@@ -1,5 +1,6 @@
 """Sending a rendered digest: SMTP (STARTTLS, SSL or plain) or a file. Nothing here reads
-alerts; a failure is one OSError whose first line says what refused and why."""
+alerts; a failure is a DeliveryRefused or a DeliveryUncertain whose first line says what
+refused and why."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from crawler.config import SmtpSettings
+from crawler.errors import DeliveryFailed, DeliveryRefused, DeliveryUncertain
 
 
 def send_smtp(message: EmailMessage, smtp: SmtpSettings) -> dict[str, tuple[int, bytes]]:
     """Hand the message to the SMTP server; returns the recipients it refused (the rest took it).
 
-    Raises OSError when the server is unreachable or took the message for nobody. Logs in
+    Raises DeliveryRefused when the server certainly took nothing (it refused the connection
+    or said no), DeliveryUncertain when the connection failed and it may have. Logs in
     only when a user is configured; the password comes from the environment and is never
     part of an error message.
     """
     where = f"SMTP {smtp.host}:{smtp.port}"
     password = smtp.password() if smtp.user else ""
+    failure: type[DeliveryFailed] = DeliveryRefused
     try:
         client: smtplib.SMTP
         if smtp.security == "ssl":
@@ -42,9 +46,12 @@ def send_smtp(message: EmailMessage, smtp: SmtpSettings) -> dict[str, tuple[int,
         error = f"{where} refused the digest: {_reply(exc.smtp_code, exc.smtp_error)}"
     except (smtplib.SMTPException, OSError) as exc:
         error = f"{where} unreachable: {exc or type(exc).__name__}"
+        # A timeout or a dropped connection may come after the server took the message.
+        if not isinstance(exc, ConnectionRefusedError):
+            failure = DeliveryUncertain
     # The error is printed and stored in the digests table: a server that echoes what it
     # was sent (the AUTH line, or the password itself) must not put the password there.
-    raise OSError(_redact(error, smtp.user, password))
+    raise failure(_redact(error, smtp.user, password))
 
 
 def write_file(html: str, out: Path) -> None:

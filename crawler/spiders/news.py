@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.clock import now
+from crawler.errors import RequestRefused
 from crawler.extract.decode import not_a_page
 from crawler.items import Fetch, Page
 from crawler.revisit import RevisitPlan
@@ -41,17 +42,6 @@ from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
 
 NEXT_PAGE_TEXT = ("下一页", "下页", "后页", "next")
-# Requests dropped before or after download, known by Scrapy's message: (kind, marker, the
-# line a user reads; None keeps Scrapy's).
-IGNORED = (
-    ("robots", "robots.txt", None),
-    ("refused", "refused:", None),
-    ("offsite", "offsite", None),
-    ("offsite", "off the source's domains", None),
-    ("redirects", "redirect loop", None),
-    ("redirects", "max redirections", "too many redirects (over REDIRECT_MAX_TIMES)"),
-    ("too_big", "DOWNLOAD_MAXSIZE", "response over the size cap once unpacked (DOWNLOAD_MAXSIZE)"),
-)
 
 
 class NewsSpider(scrapy.Spider):
@@ -315,12 +305,10 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         retry_after = _header(response.headers, b"Retry-After")
         later = f", asked to come back after {retry_after}" if retry_after else ""
         return f"http_{response.status}", f"HTTP {response.status}{later}"
+    if failure.check(RequestRefused):
+        return failure.value.kind, failure.value.line
     if failure.check(IgnoreRequest):
-        message = str(failure.value) or "request ignored"
-        for kind, marker, line in IGNORED:
-            if marker in message:
-                return kind, line or message
-        return "ignored", message
+        return "ignored", str(failure.value) or "request ignored"
     if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return "timeout", "timed out"
     if failure.check(CannotResolveHostError, DNSLookupError):

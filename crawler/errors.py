@@ -1,0 +1,45 @@
+"""newsmon's errors, one type per decision that code makes on them.
+
+What a user reads is each error's message; what code decides (drop a digest or send it
+again, count a refused request under its kind) it decides by the type, so rewording a
+message changes nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from scrapy.exceptions import IgnoreRequest
+
+
+class DeliveryFailed(OSError):
+    """A digest that did not reach the SMTP server, or may not have; the first line says why."""
+
+
+class DeliveryRefused(DeliveryFailed):
+    """Certainly not delivered: the server refused the connection, the login, the sender,
+    every recipient or the data. The message is dropped; its alerts go into the next digest."""
+
+
+class DeliveryUncertain(DeliveryFailed):
+    """Perhaps delivered: the connection broke or timed out, possibly after the server took
+    the message. It stays 'sending' and goes again unchanged, with the same Message-ID."""
+
+
+class RedisUnreachable(Exception):
+    """The Redis that crawlers and the writer share could not be reached or spoken to."""
+
+
+RefusalKind = Literal["robots", "refused", "offsite", "redirects", "too_big"]
+
+
+class RequestRefused(IgnoreRequest):
+    """A request newsmon will not make or whose response it will not take, by ``kind``:
+    ``robots`` (robots.txt forbids it), ``refused`` (a non-public address), ``offsite`` (off
+    the source's domains), ``redirects`` (a loop, or too many), ``too_big`` (over
+    DOWNLOAD_MAXSIZE). The message is the one line a fetch records."""
+
+    def __init__(self, kind: RefusalKind, line: str):
+        super().__init__(line)
+        self.kind = kind
+        self.line = line
