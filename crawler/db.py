@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from sqlite_utils import Database
@@ -22,26 +20,13 @@ from crawler.classify.policies import PolicyMention
 from crawler.dedup import NEAR_DISTANCE, bands, hamming, simhash
 from crawler.diff import TextDiff, diff_texts
 from crawler.extract import Article
+from crawler.migrations import migrations
 from crawler.search import search_tokens
 from crawler.sources import Source
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = Path("db/news.db")
 Outcome = Literal["new", "updated", "unchanged"]
 # Consecutive failed runs after which a source is reported failing.
 FAILING_AFTER = 3
-
-
-def _schema() -> ModuleType:
-    # The schema history lives in db/ beside the databases it shapes (the project layout);
-    # newsmon runs from its checkout, like a Scrapy project, so it is loaded from there.
-    path = PROJECT_ROOT / "db" / "migrations.py"
-    spec = importlib.util.spec_from_file_location("newsmon_migrations", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"schema history not found at {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def now() -> str:
@@ -67,7 +52,7 @@ def open_db(path: str | Path) -> Database:
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         db.enable_wal()
-        _schema().migrations.apply(db)
+        migrations.apply(db)
     # In WAL mode a commit then waits for no fsync: it survives the process being killed
     # (tests/test_crashes.py); only a power cut can take the last commits back.
     db.execute("PRAGMA synchronous = NORMAL")
