@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check crawler tests benchmarks db
+	$(BIN)/ruff check crawler tests benchmarks
 	$(BIN)/mypy crawler
 
 clean:

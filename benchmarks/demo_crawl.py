@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from crawler.demo.server import DemoServer
+from crawler.paths import demo_seeds
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,8 @@ def main() -> None:
                     "--quiet",
                     "--source",
                     "demo",
+                    "--seeds",
+                    str(demo_seeds()),
                     "--base-url",
                     server.url,
                     "--db",

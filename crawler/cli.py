@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -13,34 +14,48 @@ from typing import Any, BinaryIO, TypeVar
 
 import click
 
-from crawler import __version__
+from crawler import __version__, paths
 from crawler.sources import Source, SourceError, load_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_DB = Path("db/news.db")
-DEMO_DB = Path("db/demo.db")
+
+def _resolve(
+    resolve: Callable[[Path | None, Path | None], Path],
+) -> Callable[[click.Context, click.Parameter, Path | None], Path]:
+    """An option callback that fills in the path the user did not give (crawler.paths)."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, given: Path | None) -> Path:
+        try:
+            # --config, where a command has it, is eager: parsed before this.
+            return resolve(given, ctx.params.get("config_path"))
+        except (OSError, ValueError) as exc:  # an unreadable or invalid settings file
+            raise click.ClickException(str(exc)) from None
+
+    return callback
 
 
-def db_option(default: Path = DEFAULT_DB) -> Callable[[F], F]:
+def db_option(default: Path | None = None) -> Callable[[F], F]:
     return click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=default,
-        show_default=True,
-        help="SQLite database file.",
+        show_default=default is not None,
+        callback=_resolve(paths.database),
+        help="SQLite database file."
+        + ("" if default else " Default: $NEWSMON_DB, [paths] db in the settings, db/news.db."),
     )
 
 
-def seeds_option(default: Path = Path("seeds")) -> Callable[[F], F]:
+def seeds_option() -> Callable[[F], F]:
     return click.option(
         "--seeds",
         "seeds",
         type=click.Path(path_type=Path),
-        default=default,
-        show_default=True,
-        help="Seed file or folder of seed files (*.toml).",
+        callback=_resolve(paths.seeds),
+        help="Seed file or folder of seed files (*.toml). Default: $NEWSMON_SEEDS, [paths]"
+        " seeds in the settings, ./seeds if it holds *.toml, else the shipped sources.",
     )
 
 
@@ -96,9 +111,7 @@ def main() -> None:
 
 def _load(seeds: Path) -> list[Source]:
     if not seeds.exists():
-        raise click.ClickException(
-            f"no seed files at {seeds} (run from the newsmon checkout or pass --seeds)"
-        )
+        raise click.ClickException(f"no seed files at {seeds} (pass --seeds or set $NEWSMON_SEEDS)")
     try:
         return load_sources([seeds])
     except SourceError as exc:
@@ -413,7 +426,8 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Settings file (TOML): [smtp] and [digest] sections.",
+    is_eager=True,
+    help="Settings file (TOML): [smtp], [digest] and [paths] sections.",
 )
 @db_option()
 def digest(
@@ -506,9 +520,14 @@ def alerts(last: int, db_path: Path) -> None:
 
 
 @main.command()
-@db_option(DEMO_DB)
-@seeds_option(Path("seeds/demo.toml"))
-def demo(db_path: Path, seeds: Path) -> None:
+@db_option(paths.DEMO_DB)
+@click.option(
+    "--seeds",
+    "seeds",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Seed file with the demo source. Default: the demo's own (crawler/demo/seeds.toml).",
+)
+def demo(db_path: Path, seeds: Path | None) -> None:
     """Serve the bundled news site on 127.0.0.1, crawl it, change it, crawl it again, and
     show what was stored and the alerts the changes raised.
 
@@ -526,6 +545,7 @@ def demo(db_path: Path, seeds: Path) -> None:
     from crawler.reporters import run_digest
     from crawler.serve import serve_command
 
+    seeds = seeds or paths.demo_seeds()
     _select(_load(seeds), ("demo",))
     for leftover in db_path.parent.glob(db_path.name + "*"):
         leftover.unlink()
@@ -575,7 +595,8 @@ def _crawl_demo(base_url: str, db_path: Path, seeds: Path) -> None:
 def demo_site(port: int) -> None:
     """Serve the bundled news site on 127.0.0.1 until interrupted.
 
-    Seeds/demo.toml points at port 8000, so `newsmon crawl --source demo` crawls it.
+    The demo's seed file (crawler/demo/seeds.toml) points at port 8000: the command it
+    prints crawls the site served.
 
     Example:
 
@@ -588,6 +609,10 @@ def demo_site(port: int) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     click.echo(f"serving the demo site at {server.url} (Ctrl-C stops)")
+    crawl = ["newsmon", "crawl", "--seeds", str(paths.demo_seeds()), "--source", "demo"]
+    if port != 8000:  # the port the demo's seed file names
+        crawl += ["--base-url", server.url]
+    click.echo(f"crawl it: {shlex.join(crawl)}")
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:

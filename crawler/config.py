@@ -1,8 +1,9 @@
 """Settings from a TOML file deep-merged over defaults; secrets only from the environment.
 
-The file (``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml`` if present) holds
-``[smtp]``, ``[digest]`` and ``[redis]``; the SMTP password is never in it, only the *name*
-of the environment variable that holds it (``password_env``).
+The file (``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml`` if present, else
+``newsmon/newsmon.toml`` in the user's config folder if present) holds ``[smtp]``, ``[digest]``,
+``[redis]`` and ``[paths]``; the SMTP password is never in it, only the *name* of the
+environment variable that holds it (``password_env``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 CONFIG_ENV = "NEWSMON_CONFIG"
 DEFAULT_FILE = Path("newsmon.toml")
+USER_CONFIG_ENV = "XDG_CONFIG_HOME"
 SECURITY = ("starttls", "ssl", "none")
 
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     },
     # Crawl with other hosts through this Redis (crawler.distributed); empty: alone.
     "redis": {"url": ""},
+    # Where the database and the seed files are (crawler.paths); empty: the defaults.
+    "paths": {"db": "", "seeds": ""},
 }
 RECIPIENT_KEYS = {"address", "regions", "topics"}
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -93,6 +97,8 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     redis_url: str | None = None
+    db: Path | None = None
+    seeds: Path | None = None
     path: Path | None = None
 
 
@@ -107,13 +113,25 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def user_config_file() -> Path:
+    """The settings file in the user's config folder: ``$XDG_CONFIG_HOME`` or ~/.config."""
+    base = os.environ.get(USER_CONFIG_ENV, "")
+    # The XDG spec ignores a relative value: it would change with the current directory.
+    folder = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return folder / "newsmon" / "newsmon.toml"
+
+
 def config_path(path: Path | None = None) -> Path | None:
-    """The settings file to read: the one given, ``$NEWSMON_CONFIG``, or ./newsmon.toml."""
+    """The settings file to read: the one given, ``$NEWSMON_CONFIG``, ./newsmon.toml, or the
+    user's (:func:`user_config_file`); the last two only if present."""
     if path is not None:
         return path
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
-    return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
+    for candidate in (DEFAULT_FILE, user_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -136,6 +154,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _known(smtp, set(DEFAULTS["smtp"]), f"{where} [smtp]")
     _known(digest, set(DEFAULTS["digest"]), f"{where} [digest]")
     _known(data["redis"], set(DEFAULTS["redis"]), f"{where} [redis]")
+    _known(data["paths"], set(DEFAULTS["paths"]), f"{where} [paths]")
     redis_url = str(data["redis"]["url"] or "") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"{where} [redis] url must start with redis://, rediss:// or unix://")
@@ -191,6 +210,8 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             recipients=tuple(recipients),
         ),
         redis_url=redis_url,
+        db=_path(data["paths"]["db"], path, f"{where} [paths] db"),
+        seeds=_path(data["paths"]["seeds"], path, f"{where} [paths] seeds"),
         path=path,
     )
 
@@ -205,6 +226,19 @@ def _known(table: Any, allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ValueError(f"{where}: unknown key {', '.join(unknown)}")
+
+
+def _path(value: Any, settings_file: Path | None, where: str) -> Path | None:
+    """A path of the [paths] table; a relative one is taken from the settings file's folder,
+    so that the file means the same whatever the current directory."""
+    if not isinstance(value, str):
+        raise ValueError(f"{where} must be a path in quotes, not {value!r}")
+    if not value:
+        return None
+    given = Path(value).expanduser()
+    if settings_file is None or given.is_absolute():
+        return given
+    return settings_file.parent / given
 
 
 def _strings(values: Any, where: str) -> tuple[str, ...]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from sqlite_utils import Database
@@ -30,25 +28,12 @@ from crawler.classify.policies import PolicyMention
 from crawler.clock import now
 from crawler.dedup import bands, simhash
 from crawler.extract import Article
+from crawler.migrations import migrations
 from crawler.revisit import LastRun, RevisitPlan, crawl_plan, next_check
 from crawler.search import search_tokens
 from crawler.sources import Source
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = Path("db/news.db")
 Outcome = Literal["new", "updated", "unchanged"]
-
-
-def _schema() -> ModuleType:
-    # The schema history lives in db/ beside the databases it shapes (the project layout);
-    # newsmon runs from its checkout, like a Scrapy project, so it is loaded from there.
-    path = PROJECT_ROOT / "db" / "migrations.py"
-    spec = importlib.util.spec_from_file_location("newsmon_migrations", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"schema history not found at {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def text_hash(text: str) -> str:
@@ -69,7 +54,7 @@ def open_db(path: str | Path) -> Database:
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         db.enable_wal()
-        _schema().migrations.apply(db)
+        migrations.apply(db)
     # In WAL mode a commit then waits for no fsync: it survives the process being killed
     # (tests/test_crashes.py); only a power cut can take the last commits back.
     db.execute("PRAGMA synchronous = NORMAL")

@@ -6,9 +6,8 @@ import contextlib
 import shlex
 from pathlib import Path
 
-from crawler.db import PROJECT_ROOT
+from crawler.paths import package_path
 
-DATASETTE_DIR = PROJECT_ROOT / "db" / "datasette"
 DEFAULT_PORT = 8001
 # Long bodies are previews in table pages; a row page shows them whole.
 SETTINGS = {
@@ -26,6 +25,7 @@ def datasette_args(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_P
     # A database file given as an argument (not --immutable) is read through connections
     # opened with ?mode=ro: Datasette never writes to it, and in WAL mode it reads while a
     # crawl writes.
+    datasette_dir = package_path("datasette")
     args = [
         "serve",
         str(db_path),
@@ -34,11 +34,11 @@ def datasette_args(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_P
         "--port",
         str(port),
         "--metadata",
-        str(DATASETTE_DIR / "metadata.json"),
+        str(datasette_dir / "metadata.json"),
         "--template-dir",
-        str(DATASETTE_DIR / "templates"),
+        str(datasette_dir / "templates"),
         "--plugins-dir",
-        str(DATASETTE_DIR / "plugins"),
+        str(datasette_dir / "plugins"),
     ]
     for name, value in SETTINGS.items():
         args += ["--setting", name, value]
@@ -46,7 +46,7 @@ def datasette_args(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_P
 
 
 def serve_command(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> str:
-    """The command line a user runs to browse ``db_path`` (from the checkout, in .venv)."""
+    """The command line a user runs to browse ``db_path``."""
     args = ["newsmon", "serve", "--db", str(db_path)]
     if port != DEFAULT_PORT:
         args += ["--port", str(port)]

@@ -8,6 +8,8 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from crawler import paths
+
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["crawler.spiders"]
 USER_AGENT = "newsmon/0.1 (news monitor; +https://github.com/newsmon/newsmon)"
@@ -64,7 +66,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {"crawler.progress.Progress": 500}
 
-NEWSMON_DB = "db/news.db"
+NEWSMON_DB = str(paths.DEFAULT_DB)
 NEWSMON_PROGRESS = False
 NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped one
 # Processes that extract and tag pages beside the crawl's (crawler.pipelines.pool): None is

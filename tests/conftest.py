@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, load_site
 
@@ -19,6 +20,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Pictures tests took of pages, listed at the end of the run so that a person can look.
 SCREENSHOTS: list[Path] = []
 SHARED = Path(os.environ.get("NEWSMON_SHARED", PROJECT.parent / "shared"))
+# The tests crawl the bundled demo site, or sites they write seed files for: the demo's seed
+# file is the sources of every command run here that names none, as for a user who set it.
+os.environ[paths.SEEDS_ENV] = str(paths.demo_seeds())
 
 
 def newsmon(*args: str, check: bool = True, timeout: int = 120) -> subprocess.CompletedProcess[str]:

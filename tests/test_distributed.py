@@ -20,6 +20,7 @@ import pytest
 import redis
 from sqlite_utils import Database
 
+from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite
 from crawler.distributed import ITEMS, REJECTED, TAKEN
@@ -59,9 +60,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 def demo_seeds(folder: Path, delay: float, base_url: str | None = None) -> Path:
-    """seeds/demo.toml in ``folder``, with its delay between requests and its address."""
+    """The demo's seed file in ``folder``, with its delay between requests and its address."""
     folder.mkdir(exist_ok=True)
-    text = (PROJECT / "seeds" / "demo.toml").read_text(encoding="utf-8")
+    text = paths.demo_seeds().read_text(encoding="utf-8")
     text = text.replace("delay = 0\n", f"delay = {delay}\n")
     if base_url:
         text = re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{base_url}"', text)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from crawler import paths
 from crawler.daemon import first_run, make_trigger
 from crawler.demo.server import DemoServer
 from crawler.sources import Source, crontab_fields
@@ -40,8 +41,8 @@ concurrency = 8
 
 
 def write_seeds(path: Path, url: str, demo_every: str, second_every: str) -> Path:
-    """seeds/demo.toml pointed at ``url``, and a second source that reads one list page."""
-    demo = (PROJECT / "seeds" / "demo.toml").read_text("utf-8")
+    """The demo's seed file pointed at ``url``, and a second source that reads one list page."""
+    demo = paths.demo_seeds().read_text("utf-8")
     demo = re.sub(r'(?m)^base_url = ".*"$', f'base_url = "{url}"', demo)
     demo = re.sub(r'(?m)^every = ".*"$', f'every = "{demo_every}"', demo)
     path.write_text(demo + SECOND_SOURCE.format(url=url, every=second_every), "utf-8")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler import paths
 from crawler.sources import SourceError, load_sources
-from tests.conftest import PROJECT, newsmon
+from tests.conftest import newsmon
 
 GOOD = """
 [[source]]
@@ -32,7 +33,7 @@ def problems(*paths: Path) -> list[str]:
 
 
 def test_every_shipped_seed_file_loads() -> None:
-    sources = load_sources([PROJECT / "seeds"])
+    sources = load_sources([paths.shipped_seeds(), paths.demo_seeds()])
     ids = {s.id for s in sources}
     assert "demo" in ids and len(sources) >= 40
     real = [s for s in sources if s.id != "demo"]

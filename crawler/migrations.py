@@ -13,7 +13,7 @@ migrations = Migrations("newsmon")
 
 @migrations()
 def m001_foundation(db: Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -26,7 +26,7 @@ def m001_foundation(db: Database) -> None:
         },
         pk="id",
     )
-    db["crawl_runs"].create(
+    db.table("crawl_runs").create(
         {
             "id": int,
             "source_id": str,
@@ -44,7 +44,7 @@ def m001_foundation(db: Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources")],
     )
-    db["fetches"].create(
+    db.table("fetches").create(
         {
             "id": int,
             "run_id": int,
@@ -63,7 +63,7 @@ def m001_foundation(db: Database) -> None:
         pk="id",
         foreign_keys=[("run_id", "crawl_runs"), ("source_id", "sources")],
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,
@@ -83,7 +83,7 @@ def m001_foundation(db: Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources")],
     )
-    db["versions"].create(
+    db.table("versions").create(
         {
             "id": int,
             "article_id": int,
@@ -97,12 +97,12 @@ def m001_foundation(db: Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles"), ("run_id", "crawl_runs")],
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["source_id", "first_seen"])
-    db["versions"].create_index(["article_id", "version"], unique=True)
-    db["fetches"].create_index(["url", "fetched_at"])
-    db["fetches"].create_index(["run_id"])
-    db["crawl_runs"].create_index(["source_id", "started"])
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["source_id", "first_seen"])
+    db.table("versions").create_index(["article_id", "version"], unique=True)
+    db.table("fetches").create_index(["url", "fetched_at"])
+    db.table("fetches").create_index(["run_id"])
+    db.table("crawl_runs").create_index(["source_id", "started"])
 
 
 @migrations()
@@ -121,10 +121,10 @@ def m002_cleaned_text(db: Database) -> None:
 def m003_tags(db: Database) -> None:
     """Tags: regions (a gazetteer slice), topics with evidence, policy documents, and the
     keywords, amounts and release events of each article."""
-    db["regions"].create(
+    db.table("regions").create(
         {"name": str, "level": str, "code": str, "parent": str, "province": str}, pk="name"
     )
-    db["article_regions"].create(
+    db.table("article_regions").create(
         {
             "article_id": int,
             "region": str,
@@ -136,12 +136,12 @@ def m003_tags(db: Database) -> None:
         pk=("article_id", "region"),
         foreign_keys=[("article_id", "articles"), ("region", "regions")],
     )
-    db["article_topics"].create(
+    db.table("article_topics").create(
         {"article_id": int, "topic": str, "score": float, "evidence": str},
         pk=("article_id", "topic"),
         foreign_keys=[("article_id", "articles")],
     )
-    db["policies"].create(
+    db.table("policies").create(
         {
             "id": int,
             "title": str,
@@ -153,14 +153,14 @@ def m003_tags(db: Database) -> None:
         pk="id",
         foreign_keys=[("first_article_id", "articles")],
     )
-    db["policies"].create_index(["title"], unique=True)
-    db["article_policies"].create(
+    db.table("policies").create_index(["title"], unique=True)
+    db.table("article_policies").create(
         {"article_id": int, "policy_id": int, "region": str, "date": str, "context": str},
         pk=("article_id", "policy_id"),
         foreign_keys=[("article_id", "articles"), ("policy_id", "policies")],
     )
-    db["article_regions"].create_index(["region"])
-    db["article_topics"].create_index(["topic"])
+    db.table("article_regions").create_index(["region"])
+    db.table("article_topics").create_index(["topic"])
     articles = db.table("articles")
     for column in ("keywords", "amounts", "events", "tagged_at"):
         articles.add_column(column, str)
@@ -170,11 +170,11 @@ def m003_tags(db: Database) -> None:
 def m004_revisits_and_alerts(db: Database) -> None:
     """Revisits (validators, a decaying watch window), versions' diffs, stories of syndicated
     copies, and the alerts that tell people what is new or changed."""
-    db["validators"].create(
+    db.table("validators").create(
         {"url": str, "source_id": str, "etag": str, "last_modified": str, "updated": str},
         pk="url",
     )
-    db["validators"].create_index(["source_id"])
+    db.table("validators").create_index(["source_id"])
     articles = db.table("articles")
     articles.add_column("checks", int)
     articles.add_column("next_check", str)
@@ -182,18 +182,18 @@ def m004_revisits_and_alerts(db: Database) -> None:
     articles.add_column("story_id", int)
     articles.create_index(["source_id", "next_check"])
     db.table("versions").add_column("diff", str)
-    db["stories"].create(
+    db.table("stories").create(
         {"id": int, "first_article_id": int, "title": str, "created": str},
         pk="id",
         foreign_keys=[("first_article_id", "articles")],
     )
     # Each of a hash's four 16-bit bands, so that near-duplicates are found by index.
-    db["article_bands"].create(
+    db.table("article_bands").create(
         {"band": int, "article_id": int},
         pk=("band", "article_id"),
         foreign_keys=[("article_id", "articles")],
     )
-    db["alerts"].create(
+    db.table("alerts").create(
         {
             "id": int,
             "kind": str,
@@ -217,14 +217,14 @@ def m004_revisits_and_alerts(db: Database) -> None:
         ],
     )
     # An alert is raised once: its subject names what it is about (article:12:v3, policy:5).
-    db["alerts"].create_index(["kind", "subject"], unique=True)
-    db["alerts"].create_index(["sent_at"])
+    db.table("alerts").create_index(["kind", "subject"], unique=True)
+    db.table("alerts").create_index(["sent_at"])
 
 
 @migrations()
 def m005_digests(db: Database) -> None:
     """Digests: each email (or file) made from unsent alerts, whether it went out, and why not."""
-    db["digests"].create(
+    db.table("digests").create(
         {
             "id": int,
             "created": str,
@@ -237,7 +237,7 @@ def m005_digests(db: Database) -> None:
         },
         pk="id",
     )
-    db["digests"].create_index(["created"])
+    db.table("digests").create_index(["created"])
 
 
 @migrations()
@@ -287,12 +287,12 @@ def m007_delivery_and_resume(db: Database) -> None:
         " when out_path is not null then 'written' else 'sent' end"
     )
     digests.create_index(["status"])
-    db["digest_alerts"].create(
+    db.table("digest_alerts").create(
         {"digest_id": int, "alert_id": int},
         pk=("digest_id", "alert_id"),
         foreign_keys=[("digest_id", "digests"), ("alert_id", "alerts")],
     )
-    db["digest_alerts"].create_index(["alert_id"])
+    db.table("digest_alerts").create_index(["alert_id"])
     db.table("crawl_runs").add_column("finish_reason", str)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from datasette import hookimpl
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from crawler.diff import TextDiff, render_html
 from crawler.search import search_query
 
-METADATA = Path(__file__).resolve().parent.parent / "metadata.json"
+METADATA = resources.files("crawler").joinpath("datasette", "metadata.json")
 # Long columns shown in tables as a preview; the row page and .json have them whole.
 PREVIEW_COLUMNS = {"text", "text_simplified", "search_tokens"}
 PREVIEW_CHARS = 80
