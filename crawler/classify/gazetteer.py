@@ -14,15 +14,15 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import ahocorasick_rs
 import opencc
 
 from crawler.clean.structure import jieba_frequencies
+from crawler.paths import package_path
 
-DATA = Path(__file__).parent / "data"
+DATA = package_path("classify", "data")
 # An alias shared by places of several levels belongs to the highest: 吉林 is the province.
 RANK = {"country": 0, "macro": 0, "province": 0, "city": 1, "district": 2}
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 from importlib.resources import files
-from pathlib import Path
 
 import rjieba
 
 from crawler.classify.topics import default_taxonomy
 from crawler.clean.script import to_simplified
+from crawler.paths import package_path
 from crawler.text import read_words
 
-STOPWORDS = Path(__file__).parent / "data" / "stopwords.txt"
+STOPWORDS = package_path("classify", "data", "stopwords.txt")
 # jieba's IDF table, read directly: importing jieba.analyse loads it through a file it never
 # closes (a ResourceWarning, an error under pytest's warnings-as-errors).
 IDF_TABLE = files("jieba") / "analyse" / "idf.txt"

@@ -28,9 +28,10 @@ from typing import Any
 from ahocorasick_rs import AhoCorasick, MatchKind
 
 from crawler.clean.script import to_simplified
+from crawler.paths import package_path
 from crawler.text import ASCII_STOPS, FULL_STOPS
 
-SHIPPED = Path(__file__).parent / "data" / "taxonomy.toml"
+SHIPPED = package_path("classify", "data", "taxonomy.toml")
 TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Sentences end at full stops, question and exclamation marks and line breaks; semicolons and
 # commas stay inside, so the evidence is a whole statement.

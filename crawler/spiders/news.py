@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler import paths
 from crawler.clock import now
 from crawler.errors import RequestRefused
 from crawler.extract.decode import not_a_page
@@ -54,12 +56,16 @@ class NewsSpider(scrapy.Spider):
     def __init__(
         self,
         source: Source | str,
-        seeds: str = "seeds",
+        seeds: str | None = None,
         plan: RevisitPlan | None = None,
         **kwargs: Any,
     ):
         if isinstance(source, str):  # `scrapy crawl news -a source=ID`
-            source = next(s for s in load_sources([seeds]) if s.id == source)
+            source = next(
+                s
+                for s in load_sources([paths.seeds(Path(seeds) if seeds else None)])
+                if s.id == source
+            )
         super().__init__(name=f"news:{source.id}", **kwargs)
         self.source = source
         self.plan = plan or RevisitPlan(now(), {}, {})
