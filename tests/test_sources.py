@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.sources import SourceError, load_sources
-from tests.conftest import PROJECT, newsmon
+from tests.support.run import PROJECT, newsmon
 
 GOOD = """
 [[source]]
