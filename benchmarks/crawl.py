@@ -31,7 +31,9 @@ from typing import Any
 from sqlite_utils import Database
 
 PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT / "benchmarks"))
+if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
+    sys.path.insert(0, str(PROJECT))
+from tests.support.run import newsmon_command, spawn  # noqa: E402
 
 STAGES = ("extract", "classify", "store")
 
@@ -80,9 +82,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[
     """Run ``command``; its wall time, CPU seconds and peak RSS (tree sum, largest process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
-    )
+    process = spawn(command, env, stdout=subprocess.PIPE, text=True)
     peak = largest = 0
     cpu: dict[int, float] = {}
     done = threading.Event()
@@ -122,7 +122,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[
 
 def newsmon_crawl(seeds: Path, db_path: Path, workers: int | None) -> dict[str, Any]:
     measured: dict[str, Any] = run_measured(
-        [sys.executable, "-m", "crawler", "crawl", "--quiet", "--source", "bench"]
+        newsmon_command("crawl", "--quiet", "--source", "bench")
         + ["--seeds", str(seeds), "--db", str(db_path)],
         {} if workers is None else {"NEWSMON_WORKERS": str(workers)},
     )
@@ -184,9 +184,9 @@ def main() -> None:
         trafilatura_crawl(args.trafilatura_child, 3 * args.articles + 100)
         return
 
-    from revisit import SOURCE, generated
-
+    from benchmarks.revisit import SOURCE
     from crawler.demo.server import DemoServer
+    from tests.support.sites import generated
 
     site = generated(args.articles)
     # trafilatura's link filter (courlan) drops every link to an IP address with a port, so

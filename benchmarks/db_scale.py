@@ -26,7 +26,6 @@ import argparse
 import json
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,11 @@ from crawler.search import search_tokens
 from crawler.serve import datasette_args
 
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
+    sys.path.insert(0, str(PROJECT))
+from tests.support.run import free_port, newsmon_command, spawn  # noqa: E402
+from tests.support.web import answers  # noqa: E402
+
 SEED = 20240821
 DAYS = 730
 SOURCES = 40
@@ -421,12 +425,6 @@ class Maker:
         }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def fetch(url: str) -> tuple[float, dict[str, Any]]:
     """Seconds a GET of ``url`` took, and its JSON (an error's too); an HTML page's JSON is {}
     unless it failed."""
@@ -457,22 +455,15 @@ def measure_http(
     """Search and facet pages through ``newsmon serve``: (what, p50, p95 and notes). With
     ``settings``, Datasette as newsmon serve runs it plus those settings."""
     port = free_port()
-    command = [sys.executable, "-m", "crawler", "serve", "--db", str(path), "--port", str(port)]
+    command = newsmon_command("serve", "--db", str(path), "--port", str(port))
     if settings:
         extra = [arg for name, value in settings for arg in ("--setting", name, value)]
         command = [sys.executable, "-m", "datasette", *datasette_args(path, port=port), *extra]
-    server = subprocess.Popen(
-        command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    server = spawn(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/{path.stem}"
     figures = []
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        answers(f"http://127.0.0.1:{port}", server, 60)
         # The articles page's search box: ?_search= on the table whose fts_table metadata
         # names articles_fts, sorted and faceted as metadata.json says; the HTML page a user
         # sees and the JSON behind it run the same queries, the page renders them too.

@@ -3,17 +3,16 @@
     .venv/bin/python benchmarks/revisit.py [--articles 2000] [--changed 0.01]
 
 Generates a site of N article pages from the bundled demo articles (each page its own story
-number and lead sentence), serves it on 127.0.0.1, and crawls it three times with
-`newsmon crawl`, each its own process as cron runs it: the first crawl, a revisit of the site
-unchanged, and a revisit after a sentence was edited in a share of the articles (the site's
-sitemap then dates them anew, as real sites do). For each pass it prints requests, bytes
+number and lead sentence; tests/support/sites.py), serves it on 127.0.0.1, and crawls it three
+times with `newsmon crawl`, each its own process as cron runs it: the first crawl, a revisit of
+the site unchanged, and a revisit after a sentence was edited in a share of the articles (the
+site's sitemap then dates them anew, as real sites do). For each pass it prints requests, bytes
 the site sent, article pages parsed, wall time and alerts raised.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +23,14 @@ from sqlite_utils import Database
 
 from crawler.clock import now
 from crawler.demo.server import DemoServer
-from crawler.demo.site import DemoArticle, DemoSite, load_site
+from crawler.demo.site import DemoArticle, DemoSite
 
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
+    sys.path.insert(0, str(PROJECT))
+from tests.support.run import newsmon  # noqa: E402
+from tests.support.sites import generated  # noqa: E402
+
 SOURCE = r"""
 [[source]]
 id = "bench"
@@ -43,29 +47,6 @@ max_list_pages = 3
 delay = 0
 concurrency = 16
 """
-
-
-def generated(count: int) -> DemoSite:
-    """``count`` distinct articles made from the demo's: a numbered lead sentence each."""
-    base = [a for a in load_site().articles if a.linked_from != ("private",)]
-    articles = []
-    for i in range(count):
-        model = base[i % len(base)]
-        lead = (
-            f"本报讯（第{i}号）记者从有关部门获悉，第{i}批项目已进入实施阶段，"
-            f"涉及{i % 97 + 3}个重点方向。"
-        )
-        articles.append(
-            replace(
-                model,
-                id=f"gen-{i}",
-                number=100000 + i,
-                title=f"{model.title}（{i}）",
-                paragraphs=(lead, *model.paragraphs),
-                linked_from=("list", "sitemap"),
-            )
-        )
-    return DemoSite(articles)
 
 
 def edited(site: DemoSite, share: float) -> tuple[DemoSite, int]:
@@ -90,23 +71,8 @@ def edited(site: DemoSite, share: float) -> tuple[DemoSite, int]:
 
 def crawl(seeds: Path, db_path: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "crawl",
-            "--quiet",
-            "--source",
-            "bench",
-            "--seeds",
-            str(seeds),
-            "--db",
-            str(db_path),
-        ],
-        cwd=PROJECT,
-        check=True,
-    )
+    args = ("crawl", "--quiet", "--source", "bench", "--seeds", str(seeds), "--db", str(db_path))
+    newsmon(*args, capture=False, timeout=None)
     return time.perf_counter() - started
 
 

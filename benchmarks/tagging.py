@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -29,6 +27,9 @@ from crawler.classify.policies import normalise_title
 from crawler.extract import extract_article
 
 PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
+    sys.path.insert(0, str(PROJECT))
+from tests.support.run import SHARED, newsmon  # noqa: E402
 
 
 @dataclass
@@ -51,11 +52,10 @@ class Score:
 
 
 def tag_file(path: Path, title: str | None) -> dict:
-    args = [sys.executable, "-m", "crawler", "tag", str(path), "--json"]
+    args = ["tag", str(path), "--json"]
     if title:
         args += ["--title", title]
-    done = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+    return json.loads(newsmon(*args).stdout)
 
 
 def speed(corpus: Path, limit: int = 60) -> tuple[float, int]:
@@ -76,11 +76,10 @@ def speed(corpus: Path, limit: int = 60) -> tuple[float, int]:
 
 
 def main() -> None:
-    shared = Path(os.environ.get("NEWSMON_SHARED", PROJECT.parent / "shared"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=Path, default=shared / "labels" / "seeds.json")
-    parser.add_argument("--docs", type=Path, default=shared / "seed-docs")
-    parser.add_argument("--corpus", type=Path, default=shared / "corpus")
+    parser.add_argument("--labels", type=Path, default=SHARED / "labels" / "seeds.json")
+    parser.add_argument("--docs", type=Path, default=SHARED / "seed-docs")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     args = parser.parse_args()
     if not args.labels.is_file():
         parser.error(f"no labels at {args.labels} (pass --labels or set NEWSMON_SHARED)")

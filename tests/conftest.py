@@ -1,13 +1,10 @@
-"""Shared fixtures: the demo site on a loopback port and `newsmon` run as a user runs it."""
+"""Shared fixtures: the demo site, served on a loopback port and crawled twice; the run's
+screenshots listed at its end. What tests share beyond fixtures is in tests/support/."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
@@ -15,35 +12,12 @@ from sqlite_utils import Database
 from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, load_site
+from tests.support.run import newsmon
+from tests.support.web import SCREENSHOTS
 
-PROJECT = Path(__file__).resolve().parent.parent
-# Pictures tests took of pages, listed at the end of the run so that a person can look.
-SCREENSHOTS: list[Path] = []
-SHARED = Path(os.environ.get("NEWSMON_SHARED", PROJECT.parent / "shared"))
 # The tests crawl the bundled demo site, or sites they write seed files for: the demo's seed
 # file is the sources of every command run here that names none, as for a user who set it.
 os.environ[paths.SEEDS_ENV] = str(paths.demo_seeds())
-
-
-def newsmon(*args: str, check: bool = True, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    """Run the newsmon command in its own process (Scrapy's reactor runs once per process)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"newsmon {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def free_port() -> int:
-    """A loopback port that nothing listens on (until a test starts something there)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

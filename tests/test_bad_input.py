@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from tests.conftest import newsmon
-from tests.hostile import CASES, Case, HostileSite, Lives, case_problem, crawl_both_lives
+from tests.support.hostile import CASES, Case, HostileSite, Lives, case_problem, crawl_both_lives
+from tests.support.run import newsmon
 
 
 @pytest.fixture(scope="module")

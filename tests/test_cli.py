@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from crawler.cli import main
 from crawler.demo.site import DemoSite
-from tests.conftest import PROJECT, newsmon
+from tests.support.run import PROJECT, newsmon
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:

@@ -1,13 +1,13 @@
 """Readers while crawls write: `newsmon serve` (Datasette) and a plain sqlite3 connection run
 what users run (search, facets, the article_index view, canned queries) for a minute while a
 crawl of a generated site of 2000 articles writes. No "database is locked" on either side.
-The drivers are benchmarks/faults.py's, which takes --seconds."""
+The drivers are tests/support/concurrency.py's; benchmarks/faults.py runs them for --seconds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.faults import concurrent_reads, parallel_crawls
+from tests.support.concurrency import concurrent_reads, parallel_crawls
 
 SECONDS = 60
 

@@ -1,30 +1,29 @@
 """kill -9 at random moments: of a crawl, of the daemon, of a digest run, each followed by a
 run to the end. The database stays whole, nothing is stored twice or lost, no source is
 crawled twice at once, and every alert reaches the SMTP server, twice only as the very same
-message. The drivers are benchmarks/faults.py's, which runs 20 rounds of each."""
+message. The drivers are tests/support/kills.py's; benchmarks/faults.py runs 20 rounds of each."""
 
 from __future__ import annotations
 
 import os
 import random
-import subprocess
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from benchmarks.faults import (
-    Tally,
+from crawler.demo.server import DemoServer
+from crawler.locks import lock_path, try_lock
+from tests.support.kills import (
     add_alerts,
     concurrent_digests,
     crawl_kills,
     daemon_kills,
     digest_kills,
     digest_setup,
-    smtp_server,
 )
-from crawler.demo.server import DemoServer
-from crawler.locks import lock_path, try_lock
-from tests.conftest import PROJECT, newsmon
+from tests.support.run import newsmon
+from tests.support.smtp import Inbox
+from tests.support.state import Tally
 
 ROUNDS = 5
 # Random kill moments, a new draw each run; NEWSMON_FAULT_SEED replays one.
@@ -76,17 +75,17 @@ def test_a_killed_digest_is_sent_by_the_next_run_and_never_rebuilt(tmp_path: Pat
 def test_a_connection_broken_after_the_data_sends_the_same_message_again(
     tmp_path: Path,
 ) -> None:
-    with smtp_server() as (inbox, port):
-        db_path, command = digest_setup(tmp_path, port, "news")
+    with Inbox() as inbox:
+        db_path, args = digest_setup(tmp_path, inbox.port, "news")
         tokens = add_alerts(db_path, 0, 3)
         inbox.hang_up = True
-        broken = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+        broken = newsmon(*args, check=False, timeout=None)
         assert broken.returncode == 1 and "unreachable" in broken.stderr, broken.stderr
         assert "3 alerts left unsent for the next run" in broken.stderr
         [row] = Database(db_path).query("select status, message_id, error from digests")
         assert row["status"] == "sending" and row["error"], row  # it may have arrived
         inbox.hang_up = False
-        again = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+        again = newsmon(*args, check=False, timeout=None)
         assert again.stdout.startswith("sent again "), again.stdout + again.stderr
         first, second = inbox.received
     assert first == second == (row["message_id"], frozenset(tokens))

@@ -10,13 +10,10 @@ from sqlite_utils import Database
 
 from crawler.classify.policies import kind_of
 from crawler.demo.site import DemoArticle, DemoSite
-from tests.conftest import free_port, newsmon
+from tests.support.run import free_port, newsmon
+from tests.support.sites import public
 
 to_traditional = opencc.OpenCC("s2t").convert
-
-
-def public(site: DemoSite) -> list[DemoArticle]:
-    return [a for a in site.articles if a.linked_from != ("private",)]
 
 
 def stored(db: Database) -> dict[str, dict[str, Any]]:

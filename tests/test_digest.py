@@ -3,26 +3,21 @@ server on 127.0.0.1 (aiosmtpd), and exactly-once delivery when the server refuse
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import shutil
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlite_utils import Database
 
 from crawler.clock import now
 from crawler.config import load_config
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
-from crawler.reporters import run_digest
-from tests.conftest import free_port, newsmon
+from tests.support.digest import bodies, digest, unsent, write_config
+from tests.support.run import free_port, newsmon
+from tests.support.smtp import Inbox, raw
 
 NEW_POLICY = "武汉市算力券管理办法（试行）"
 
@@ -58,88 +53,10 @@ def db_path(second_crawl_db: Path, tmp_path: Path) -> Path:
     return path
 
 
-class Inbox:
-    """An SMTP handler that keeps what it accepts, or refuses everything with a 550."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.refuse = False
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.refuse:
-            return "550 5.7.1 digest refused by policy"
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(raw(e), policy=email.policy.default)  # type: ignore[misc]
-            for e in self.envelopes
-        ]
-
-
-def raw(envelope: Envelope) -> bytes:
-    content = envelope.original_content or envelope.content
-    assert isinstance(content, bytes)
-    return content
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-def write_config(
-    path: Path, port: int, extra: str = "", to: str = '["analyst@example.cn"]'
-) -> Path:
-    path.write_text(
-        f"""
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from = "新闻监测 <newsmon@example.cn>"
-to = {to}
-timeout = 5
-
-[digest]
-subject_prefix = "[政策日报]"
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def digest(db_path: Path, config: Path, **kw: Any) -> str:
-    return run_digest(
-        db_path,
-        kw.get("since", "1d"),
-        kw.get("to", ()),
-        kw.get("out"),
-        kw.get("dry_run", False),
-        config,
-    )
-
-
-def unsent(db_path: Path) -> int:
-    return int(
-        next(Database(db_path).query("select count(*) n from alerts where sent_at is null"))["n"]
-    )
-
-
-def bodies(message: EmailMessage) -> tuple[str, str]:
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    assert text is not None and html is not None
-    return text.get_content(), html.get_content()
+    with Inbox() as handler:
+        yield handler, handler.port
 
 
 def test_the_digest_arrives_grouped_and_is_sent_once(

@@ -9,7 +9,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite
 from crawler.distributed import ITEMS, REJECTED, TAKEN
-from tests.conftest import PROJECT, free_port, newsmon
-from tests.test_crawl import public
+from tests.support.run import free_port, newsmon, newsmon_command, spawn
+from tests.support.sites import public
 
 REDIS_SERVER = shutil.which("redis-server")
 # CI installs redis-server (.ci/run); elsewhere the tests say what to install.
@@ -78,13 +77,7 @@ def slow_seeds(tmp_path: Path) -> Path:
 
 
 def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crawler", *args],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn(newsmon_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def shared_round(
@@ -248,11 +241,10 @@ def test_the_daemon_of_a_crawler_host_crawls_through_redis(
 ) -> None:
     with DemoServer() as server:
         seeds = demo_seeds(tmp_path / "seeds", 0, server.url)
-        env = {**os.environ, "NEWSMON_REDIS_URL": redis_url}
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "crawler", "daemon", "--seeds", str(seeds),
-             "--db", str(tmp_path / "none.db")],
-            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        daemon = spawn(
+            newsmon_command("daemon", "--seeds", str(seeds), "--db", str(tmp_path / "none.db")),
+            {"NEWSMON_REDIS_URL": redis_url},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         client = redis.Redis.from_url(redis_url)
         deadline = time.monotonic() + 120

@@ -11,7 +11,7 @@ import pytest
 from crawler.demo.site import DemoSite
 from crawler.extract import extract_article
 from crawler.extract.decode import decode_html
-from tests.conftest import SHARED, newsmon
+from tests.support.run import SHARED, newsmon
 
 BASE = "http://127.0.0.1:8000"
 to_traditional = opencc.OpenCC("s2t").convert

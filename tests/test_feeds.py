@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from tests.conftest import newsmon
+from tests.support.run import newsmon
 
 # RSS 1.0: the items sit beside the channel, in the RSS 1.0 namespace inside rdf:RDF.
 RSS_1_0 = """<?xml version="1.0" encoding="utf-8"?>

@@ -12,13 +12,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlite_utils import Database
 
+from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.extract import extract_article
 from crawler.extract.decode import decode_page
 from crawler.patterns import backtracking_risk
 from crawler.sources import Source, SourceError, load_sources
 from crawler.urls import canonical_url
-from tests.conftest import PROJECT, newsmon
+from tests.support.run import newsmon
 
 SENTENCES = [
     f"第{i}条，上海市将加快建设人工智能创新高地，支持企业开展大模型研发和应用，推动算力基础设施建设。"
@@ -126,7 +127,9 @@ def test_a_catastrophic_pattern_is_refused_at_load(tmp_path: Path, pattern: str)
 
 def test_shipped_patterns_and_safe_repeats_pass() -> None:
     safe = ["(?:[\\w-]+/)+\\d+\\.html$", "(?:\\d+,)+$", "(?:/\\w+)+\\.html$", "(?:ab|cd)+"]
-    shipped = [p for s in load_sources([PROJECT / "seeds"]) for p in s.article_urls + s.list_urls]
+    shipped = [
+        p for s in load_sources([paths.shipped_seeds()]) for p in s.article_urls + s.list_urls
+    ]
     assert len(shipped) > 100
     assert [p for p in safe + shipped if backtracking_risk(p)] == []
 
@@ -216,7 +219,7 @@ def test_a_start_url_outside_allowed_domains_is_a_load_error(tmp_path: Path) -> 
 
 
 def test_a_source_on_an_ipv6_mapped_loopback_address_is_crawled(tmp_path: Path) -> None:
-    demo = (PROJECT / "seeds" / "demo.toml").read_text("utf-8")
+    demo = paths.demo_seeds().read_text("utf-8")
     with DemoServer() as server:
         port = server.url.rstrip("/").rsplit(":", 1)[1]
         seed = re.sub(

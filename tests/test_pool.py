@@ -22,7 +22,7 @@ from crawler.items import Fetch, Page
 from crawler.pipelines.classify import ClassifyPipeline
 from crawler.pipelines.extract import ExtractPipeline
 from crawler.pipelines.pool import Pool, acquire, release
-from tests.conftest import PROJECT, SHARED
+from tests.support.run import PROJECT, SHARED
 
 FETCHED_AT = "2024-06-01T08:00:00+08:00"
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import ROBOTS_TXT, load_site, load_updates
-from tests.conftest import newsmon
+from tests.support.run import newsmon
 
 
 def crawl(server_url: str, db_path: Path, check: bool = True) -> Any:

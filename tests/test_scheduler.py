@@ -21,7 +21,7 @@ from crawler import paths
 from crawler.daemon import first_run, make_trigger
 from crawler.demo.server import DemoServer
 from crawler.sources import Source, crontab_fields
-from tests.conftest import PROJECT
+from tests.support.run import newsmon_command, start
 
 T = TypeVar("T")
 
@@ -47,14 +47,6 @@ def write_seeds(path: Path, url: str, demo_every: str, second_every: str) -> Pat
     demo = re.sub(r'(?m)^every = ".*"$', f'every = "{demo_every}"', demo)
     path.write_text(demo + SECOND_SOURCE.format(url=url, every=second_every), "utf-8")
     return path
-
-
-def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """The daemon in a process group of its own, as a shell starts it; output to ``log``."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            command, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
 
 
 def runs(db_path: Path) -> list[dict[str, Any]]:
@@ -127,7 +119,7 @@ def daemon_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     db_path, log = tmp / "news.db", tmp / "daemon.log"
     with DemoServer() as server:
         seeds = write_seeds(tmp / "seeds.toml", server.url, "2s", "3s")
-        command = [sys.executable, "-m", "crawler", "daemon", "--db", str(db_path)]
+        command = newsmon_command("daemon", "--db", str(db_path))
         daemon = start([*command, "--seeds", str(seeds)], log)
         try:
             flying = wait_for(

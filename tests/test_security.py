@@ -4,7 +4,6 @@ header; hostile search terms stay data; the SMTP password lives only in the envi
 
 from __future__ import annotations
 
-import base64
 import shutil
 import subprocess
 import urllib.error
@@ -15,19 +14,17 @@ from urllib.parse import quote, urlencode
 
 import lxml.html
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlite_utils import Database
 
-import tests.test_serve as serve_tests
 from crawler.clock import now
 from crawler.db import Store, open_db
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_site
 from crawler.extract import Article
-from tests.conftest import free_port, newsmon
-from tests.test_digest import Inbox, bodies, digest, raw, unsent, write_config
-from tests.test_serve import CHROMIUM, _chromium, _json
+from tests.support.digest import bodies, digest, unsent, write_config
+from tests.support.run import newsmon
+from tests.support.smtp import Accounts, Inbox, b64, raw
+from tests.support.web import CHROMIUM, chromium, get, get_json, served
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(2)>"
@@ -98,8 +95,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# test_serve's `newsmon serve` on a free port, here over this module's demo_db.
-site = serve_tests.site
+@pytest.fixture(scope="module")
+def site(demo_db: Path) -> Iterator[str]:
+    """`newsmon serve` of this module's demo_db on a free port; its base URL."""
+    with served(demo_db) as base:
+        yield base
 
 
 @pytest.fixture
@@ -110,46 +110,16 @@ def db_copy(demo_db: Path, tmp_path: Path) -> Path:
     return path
 
 
-class Accounts:
-    """An SMTP authenticator: user ``bot`` with PASSWORD. A refusal quotes what was sent, as
-    careless servers do, so that only newsmon can keep the password out of its error."""
-
-    def __init__(self) -> None:
-        self.logins: list[tuple[bytes, bool]] = []
-
-    def __call__(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
-    ) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        ok = data.login == b"bot" and data.password == PASSWORD.encode()
-        self.logins.append((data.login, ok))
-        if ok:
-            return AuthResult(success=True, auth_data=data)
-        sent = data.password.decode()
-        echo = f"535 5.7.8 {mechanism} {data.login.decode()}:{sent} ({_b64(sent)}) rejected"
-        return AuthResult(success=False, handled=False, message=echo)
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Inbox, Accounts, int]]:
-    """test_digest's Inbox on 127.0.0.1, offering AUTH without TLS (login optional)."""
-    handler, accounts, port = Inbox(), Accounts(), free_port()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, authenticator=accounts, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        yield handler, accounts, port
-    finally:
-        controller.stop()
+    """The SMTP inbox offering AUTH without TLS (login optional) for user ``bot``."""
+    accounts = Accounts("bot", PASSWORD)
+    with Inbox(accounts) as handler:
+        yield handler, accounts, handler.port
 
 
 def settings(path: Path, port: int, smtp: str = "", prefix: str | None = None) -> Path:
-    """test_digest's settings file, with ``smtp`` lines added to [smtp] and another prefix."""
+    """The digest tests' settings file, with ``smtp`` lines added to [smtp] and another prefix."""
     write_config(path, port)
     text = path.read_text(encoding="utf-8").replace("[smtp]\n", f"[smtp]\n{smtp}\n", 1)
     if prefix is not None:
@@ -271,9 +241,9 @@ def test_datasette_pages_show_hostile_text_as_text(
     page: str, shown: tuple[str, ...], site: str, article_ids: dict[str, int], tmp_path: Path
 ) -> None:
     url = f"{site}/news/{page.format(**article_ids)}"
-    assert injected(serve_tests._get(url)) == []
+    assert injected(get(url)) == []
     try:
-        dom = _chromium("--dump-dom", url, profile=tmp_path / "profile")
+        dom = chromium("--dump-dom", url, profile=tmp_path / "profile")
     except subprocess.TimeoutExpired:
         pytest.fail(f"{url} never finished loading: an alert() dialog blocks headless Chromium")
     assert injected(dom) == []
@@ -287,20 +257,20 @@ def test_datasette_pages_show_hostile_text_as_text(
 def test_hostile_search_terms_are_data(site: str, demo_db: Path) -> None:
     db = Database(demo_db)
     count = db["articles"].count
-    before = _json(f"{site}/news/articles.json?_search={quote('算力')}&_shape=array&_size=max")
+    before = get_json(f"{site}/news/articles.json?_search={quote('算力')}&_shape=array&_size=max")
     for term in HOSTILE_TERMS:
-        found = _json(f"{site}/news/articles.json?{urlencode({'_search': term})}&_shape=array")
+        found = get_json(f"{site}/news/articles.json?{urlencode({'_search': term})}&_shape=array")
         assert found == [], term
         # Raw FTS syntax: a clean refusal or no rows, never every row.
         raw_query = urlencode({"_search": term, "_searchmode": "raw", "_shape": "array"})
         try:
-            assert len(_json(f"{site}/news/articles.json?{raw_query}")) < count
+            assert len(get_json(f"{site}/news/articles.json?{raw_query}")) < count
         except urllib.error.HTTPError as exc:
             exc.close()
             assert exc.code == 400, term
         # A canned query's parameter.
         region = urlencode({"region": term, "_shape": "array"})
-        assert _json(f"{site}/news/new_policies_by_region.json?{region}") == []
+        assert get_json(f"{site}/news/new_policies_by_region.json?{region}") == []
     # Datasette runs the SQL a visitor writes, but only a single select.
     for sql in ("drop table articles", "select 1; drop table articles"):
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -308,7 +278,7 @@ def test_hostile_search_terms_are_data(site: str, demo_db: Path) -> None:
         refused.value.close()
         assert refused.value.code == 400
     assert db["articles"].exists() and db["articles"].count == count
-    after = _json(f"{site}/news/articles.json?_search={quote('算力')}&_shape=array&_size=max")
+    after = get_json(f"{site}/news/articles.json?_search={quote('算力')}&_shape=array&_size=max")
     assert after == before and len(after) > 3
 
 
@@ -337,7 +307,7 @@ def _stored(db_path: Path) -> bytes:
 
 
 def _leaks(secret: str, *places: str | bytes) -> list[str | bytes]:
-    forms = {secret, _b64(secret), _b64(f"\0bot\0{secret}")}
+    forms = {secret, b64(secret), b64(f"\0bot\0{secret}")}
     return [
         place[:200]
         for place in places

@@ -3,16 +3,9 @@ over HTTP and in headless Chromium."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -22,9 +15,9 @@ from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import load_updates
 from crawler.serve import datasette_command, serve_command
-from tests.conftest import PROJECT, SCREENSHOTS, free_port, newsmon
+from tests.support.run import newsmon
+from tests.support.web import CHROMIUM, SCREENSHOTS, chromium, get, get_json, served
 
-CHROMIUM = shutil.which("chromium")
 QUERY = "算力"
 
 
@@ -43,47 +36,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def site(demo_db: Path) -> Iterator[str]:
     """`newsmon serve` on a free port; its base URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "serve", "--db", str(demo_db), "--port", str(port)],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read() if process.stdout else ""
-                    raise AssertionError(f"newsmon serve did not answer:\n{output}") from None
-                time.sleep(0.2)
+    with served(demo_db) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        assert response.status == 200
-        body: bytes = response.read()
-        return body.decode("utf-8")
-
-
-def _json(url: str) -> Any:
-    return json.loads(_get(url))
 
 
 def _containing(db: Database, word: str) -> dict[int, str]:
@@ -104,8 +58,8 @@ def test_search_finds_words_of_two_and_four_characters(site: str, demo_db: Path,
     expected = _containing(Database(demo_db), word)
     assert expected, f"the demo site has no article with {word}"
     query = urlencode({"_search": word, "_shape": "array", "_size": "max"})
-    assert {row["id"] for row in _json(f"{site}/news/articles.json?{query}")} == set(expected)
-    found = _json(f"{site}/news/search.json?{urlencode({'q': word, '_shape': 'array'})}")
+    assert {row["id"] for row in get_json(f"{site}/news/articles.json?{query}")} == set(expected)
+    found = get_json(f"{site}/news/search.json?{urlencode({'q': word, '_shape': 'array'})}")
     assert [row["id"] for row in found] == sorted(expected, reverse=True)  # newest first
 
 
@@ -114,10 +68,10 @@ def test_the_search_query_takes_traditional_phrases_and_any_text(site: str, demo
     both = set(_containing(db, "数据要素")) & set(_containing(db, "人工智能"))
     assert both
     for typed in ("數據要素 人工智能", "数据要素人工智能"):
-        found = _json(f"{site}/news/search.json?{urlencode({'q': typed, '_shape': 'array'})}")
+        found = get_json(f"{site}/news/search.json?{urlencode({'q': typed, '_shape': 'array'})}")
         assert {row["id"] for row in found} == both, typed
     for typed in ('"', "*", "NEAR(", "OR AND", ""):
-        found = _json(f"{site}/news/search.json?{urlencode({'q': typed, '_shape': 'array'})}")
+        found = get_json(f"{site}/news/search.json?{urlencode({'q': typed, '_shape': 'array'})}")
         assert found == [], typed
 
 
@@ -125,56 +79,40 @@ def test_canned_queries(site: str, demo_db: Path) -> None:
     db = Database(demo_db)
     region = next(db.query("select region from policies order by id desc limit 1"))["region"]
     query = urlencode({"region": region, "_shape": "array"})
-    policies = _json(f"{site}/news/new_policies_by_region.json?{query}")
+    policies = get_json(f"{site}/news/new_policies_by_region.json?{query}")
     expected = {
         r["title"] for r in db.query("select title from policies where region = ?", [region])
     }
     assert {p["title"] for p in policies} == expected
-    health = _json(f"{site}/news/source_health.json?_shape=array")
+    health = get_json(f"{site}/news/source_health.json?_shape=array")
     assert [(h["source_id"], h["last_status"], h["consecutive_failures"]) for h in health] == [
         ("demo", "ok", 0)
     ]
-    changed = _json(f"{site}/news/changed_articles.json?_shape=array")
+    changed = get_json(f"{site}/news/changed_articles.json?_shape=array")
     assert len(changed) == 1 and changed[0]["version"] == 2
-    page = _get(f"{site}/news/changed_articles")
+    page = get(f"{site}/news/changed_articles")
     assert "<del" in page and "<ins" in page  # the diff rendered, not its JSON
-    stories = _json(f"{site}/news/stories_with_copies.json?_shape=array")
+    stories = get_json(f"{site}/news/stories_with_copies.json?_shape=array")
     assert len(stories) >= 2 and sum(s["is_first"] for s in stories) == len(
         {s["story_id"] for s in stories}
     )
 
 
 def test_facets_show_regions(site: str, demo_db: Path) -> None:
-    facets = _json(f"{site}/news/article_regions.json")["facet_results"]
+    facets = get_json(f"{site}/news/article_regions.json")["facet_results"]
     regions = {v["value"]: v["count"] for v in facets["region"]["results"]}
     db = Database(demo_db)
     top = next(
         db.query("select region, count(*) n from article_regions group by 1 order by 2 desc")
     )
     assert regions[top["region"]] == top["n"]
-    months = _json(f"{site}/news/article_index.json")["facet_results"]
+    months = get_json(f"{site}/news/article_index.json")["facet_results"]
     assert {"month", "source_id", "regions", "topics"} <= set(months)
 
 
 def test_serve_command_lines(demo_db: Path) -> None:
     assert serve_command(demo_db) == f"newsmon serve --db {demo_db}"
     assert "--metadata" in datasette_command(demo_db, port=9000)
-
-
-def _chromium(*args: str, profile: Path) -> str:
-    assert CHROMIUM
-    result = subprocess.run(
-        [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={profile}", *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not on PATH (apt-get install chromium)")
@@ -186,7 +124,7 @@ def test_chromium_search_and_article_page(
     expected = _containing(db, QUERY)
     others = [r["title"] for r in db.query("select title from articles") if r["title"]]
     others = [t for t in others if t not in expected.values()]
-    dom = _chromium("--dump-dom", f"{site}/news/articles?_search={quote(QUERY)}", profile=profile)
+    dom = chromium("--dump-dom", f"{site}/news/articles?_search={quote(QUERY)}", profile=profile)
     for title in expected.values():
         assert title in dom
     assert QUERY in dom and not [t for t in others if f">{t}<" in dom]
@@ -197,11 +135,11 @@ def test_chromium_search_and_article_page(
         s for s in re.split(r"(?<=。)", article["text"]) if len(s.strip()) > 10 and "<" not in s
     ).strip()
     url = f"{site}/news/articles/{article['id']}"
-    dom = _chromium("--dump-dom", url, profile=profile)
+    dom = chromium("--dump-dom", url, profile=profile)
     assert article["title"] in dom and sentence in dom
     assert "修改记录" in dom and "<del" in dom
     shots = tmp_path_factory.mktemp("screenshots", numbered=False)
     shot = shots / "article-row.png"
-    _chromium(f"--screenshot={shot}", "--window-size=1280,2000", url, profile=profile)
+    chromium(f"--screenshot={shot}", "--window-size=1280,2000", url, profile=profile)
     assert shot.stat().st_size > 10_000
     SCREENSHOTS.append(shot)

@@ -8,7 +8,7 @@ import pytest
 
 from crawler import paths
 from crawler.sources import SourceError, load_sources
-from tests.conftest import newsmon
+from tests.support.run import newsmon
 
 GOOD = """
 [[source]]

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from crawler import paths
 from crawler.demo.site import load_site, load_updates
 from crawler.sources import load_sources
-from tests.conftest import PROJECT, free_port
+from tests.support.run import PROJECT, free_port
 
 # What the wheel is built from; anything else the build needs must be listed in pyproject.toml.
 SOURCES = ("pyproject.toml", "README.md", "crawler")

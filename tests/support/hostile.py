@@ -29,7 +29,7 @@ import opencc
 from sqlite_utils import Database
 
 from crawler.demo.site import DemoArticle, load_site
-from tests.conftest import newsmon
+from tests.support.run import newsmon
 
 MB = 1024 * 1024
 # Seconds a stalled response waits: longer than the source's timeout below.

@@ -1,0 +1,130 @@
+"""One SMTP inbox for every test and benchmark that sends mail: an aiosmtpd server on a free
+port of 127.0.0.1, in this process, that keeps what it takes and misbehaves on request."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import os
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from email.message import EmailMessage
+from types import TracebackType
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.run import free_port
+
+# What the fault drivers put in alert titles, to follow each alert into the messages.
+MARKER = re.compile(r"FAULT-\d+-\d+")
+
+
+def raw(envelope: Envelope) -> bytes:
+    """The message as it came over the wire."""
+    content = envelope.original_content or envelope.content
+    assert isinstance(content, bytes)
+    return content
+
+
+def b64(text: str) -> str:
+    """``text`` in base64, as SMTP AUTH sends it."""
+    return base64.b64encode(text.encode()).decode()
+
+
+class Accounts:
+    """An SMTP authenticator of one ``user`` with ``password``. A refusal quotes what was
+    sent, as careless servers do, so that only newsmon can keep the password out of its
+    error."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+        self.logins: list[tuple[bytes, bool]] = []
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        ok = data.login == self.user and data.password == self.password
+        self.logins.append((data.login, ok))
+        if ok:
+            return AuthResult(success=True, auth_data=data)
+        sent = data.password.decode()
+        echo = f"535 5.7.8 {mechanism} {data.login.decode()}:{sent} ({b64(sent)}) rejected"
+        return AuthResult(success=False, handled=False, message=echo)
+
+
+class Inbox:
+    """An SMTP server (``with Inbox() as inbox``, then ``inbox.port``) that keeps every message
+    it takes. It can refuse them with a 550, offer AUTH without TLS for ``accounts``, answer
+    slowly (``delay``), or take a message and then kill its sender (``kill_pid``) or break the
+    connection (``hang_up``) before the 250."""
+
+    def __init__(self, accounts: Accounts | None = None) -> None:
+        self.accounts = accounts
+        self.port = free_port()
+        self.envelopes: list[Envelope] = []
+        self.refuse = False
+        self.delay = 0.0
+        self.kill_pid: int | None = None
+        self.hang_up = False
+        # The server answers in a thread of its own; tests read and set these meanwhile.
+        self.lock = threading.Lock()
+        auth = {} if accounts is None else {"authenticator": accounts, "auth_require_tls": False}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
+
+    def __enter__(self) -> Inbox:
+        self.controller.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.controller.stop()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.refuse:
+            return "550 5.7.1 digest refused by policy"
+        with self.lock:
+            self.envelopes.append(envelope)
+            pid, self.kill_pid = self.kill_pid, None
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)  # taken, and the sender never hears the 250
+        if self.hang_up:
+            server.transport.close()  # taken, and the connection breaks before the 250
+        if self.delay:
+            time.sleep(self.delay)
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        """Every message taken, parsed."""
+        with self.lock:
+            envelopes = list(self.envelopes)
+        return [
+            email.message_from_bytes(raw(e), policy=email.policy.default)  # type: ignore[misc]
+            for e in envelopes
+        ]
+
+    @property
+    def received(self) -> list[tuple[str, frozenset[str]]]:
+        """Each message taken as its Message-ID and the alert markers in its plain text."""
+        received = []
+        for message in self.messages():
+            body = message.get_body(("plain",))
+            text = body.get_content() if body is not None else ""
+            received.append((str(message["Message-ID"]), frozenset(MARKER.findall(text))))
+        return received
+
+    def deliveries(self) -> tuple[Counter[str], Counter[str]]:
+        """How often each alert arrived, and in how many distinct messages (Message-IDs)."""
+        received = self.received
+        copies = Counter(t for _, tokens in received for t in tokens)
+        messages = Counter(t for t, _ in {(t, mid) for mid, ts in received for t in ts})
+        return copies, messages
