@@ -38,9 +38,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.clock import duration_seconds
 from crawler.config import load_config
 from crawler.logs import OneLineFormatter, setup_logging
-from crawler.sources import Source, crontab_fields, interval_seconds, load_sources
+from crawler.sources import Source, crontab_fields, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ def last_starts(db_path: Path) -> dict[str, datetime]:
 def make_trigger(source: Source, last: datetime | None, now: datetime) -> BaseTrigger | None:
     """The source's trigger with jitter (an interval counts from the last run), or None."""
     if source.every:
-        seconds = interval_seconds(source.every)
+        seconds = duration_seconds(source.every)
         return IntervalTrigger(seconds=seconds, start_date=last, jitter=jitter(seconds))
     if source.cron:
         fields = crontab_fields(source.cron)

@@ -22,11 +22,11 @@ from urllib.parse import urljoin, urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
 
+from crawler.clock import duration_seconds
 from crawler.patterns import backtracking_risk
 from crawler.urls import canonical_host, canonical_url
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 # "0s" would crawl a site back to back; a year is already longer than any sane schedule, and
 # far more overflows the daemon's clock arithmetic.
 SHORTEST_INTERVAL = 1
@@ -117,7 +117,7 @@ class Source:
     @property
     def watch_seconds(self) -> tuple[int, ...]:
         """The watch window as seconds between checks."""
-        return tuple(interval_seconds(step) for step in self.watch)
+        return tuple(duration_seconds(step) for step in self.watch)
 
     def rebased(self, base_url: str) -> Source:
         """The same source served from another address (the bundled site on a free port).
@@ -127,15 +127,6 @@ class Source:
         return dataclasses.replace(
             self, base_url=base_url, allowed_domains=(), private_hosts=(canonical_host(host),)
         )
-
-
-def interval_seconds(text: str) -> int:
-    """Seconds in an interval such as "30m", "6h", "1d"."""
-    match = INTERVAL.match(text)
-    if match is None:
-        raise ValueError(f"bad interval {text!r}")
-    number, unit = match.groups()
-    return int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
 def crontab_fields(expression: str) -> dict[str, str]:
@@ -392,9 +383,11 @@ def _check_schedule(entry: dict[str, Any], where: _Where, problems: list[str]) -
 
 def _interval_problem(text: str) -> str | None:
     """What is wrong with an interval such as "30m", or None."""
-    if not INTERVAL.match(text):
-        return f"bad interval {text!r}"
-    if not SHORTEST_INTERVAL <= interval_seconds(text) <= LONGEST_INTERVAL:
+    try:
+        seconds = duration_seconds(text)
+    except ValueError as exc:
+        return str(exc)
+    if not SHORTEST_INTERVAL <= seconds <= LONGEST_INTERVAL:
         return f"interval {text!r} out of range: from 1s to {LONGEST_INTERVAL // 86400}d"
     return None
 

@@ -20,6 +20,7 @@ from crawler.patterns import backtracking_risk
 from crawler.sources import Source, SourceError, load_sources
 from crawler.urls import canonical_url
 from tests.support.run import newsmon
+from tests.support.sites import CITY_SEED
 
 SENTENCES = [
     f"第{i}条，上海市将加快建设人工智能创新高地，支持企业开展大模型研发和应用，推动算力基础设施建设。"
@@ -99,14 +100,6 @@ def test_article_after_hundreds_of_unclosed_tags_comes_out(tag: str, count: int)
 
 # --- seeds ----------------------------------------------------------------------------------
 
-SEED = """
-[[source]]
-id = "city-a"
-name = "A 市经信局"
-lists = ["https://jxj.a.gov.cn/zwgk/tzgg/"]
-article_urls = ['^/zwgk/tzgg/\\d{6}/t\\d{8}_\\d+\\.html$']
-every = "6h"
-"""
 
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:
@@ -119,7 +112,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
 
 @pytest.mark.parametrize("pattern", ["^/(a+)+$", "(x+x+)+y", "(a|aa)+$", "(\\w+\\s?)+$"])
 def test_a_catastrophic_pattern_is_refused_at_load(tmp_path: Path, pattern: str) -> None:
-    text = SEED.replace("article_urls = [", f"list_urls = ['{pattern}']\narticle_urls = [")
+    text = CITY_SEED.replace("article_urls = [", f"list_urls = ['{pattern}']\narticle_urls = [")
     (line,) = problems_of(tmp_path, text)
     assert line.startswith(f"{tmp_path / 'city.toml'}:6: source 'city-a': pattern ")
     assert "can hang the crawl" in line and "list_urls" in line
@@ -149,7 +142,7 @@ def test_shipped_patterns_and_safe_repeats_pass() -> None:
     ],
 )
 def test_every_number_in_a_source_is_bounded(tmp_path: Path, line: str, expected: str) -> None:
-    text = re.sub(r'(?m)^every = "6h"$', "", SEED) + line + "\n"
+    text = re.sub(r'(?m)^every = "6h"$', "", CITY_SEED) + line + "\n"
     (problem,) = problems_of(tmp_path, text)
     assert problem.startswith(f"{tmp_path / 'city.toml'}:") and expected in problem
 
@@ -186,7 +179,7 @@ def make_dangling_link(path: Path) -> None:
 def test_a_seed_folder_entry_that_is_not_a_file_is_a_problem_line(
     tmp_path: Path, make: object
 ) -> None:
-    (tmp_path / "good.toml").write_text(SEED, encoding="utf-8")
+    (tmp_path / "good.toml").write_text(CITY_SEED, encoding="utf-8")
     odd = tmp_path / "x.toml"
     make(odd)  # type: ignore[operator]
     with pytest.raises(SourceError) as info:
@@ -213,7 +206,7 @@ def test_domains_are_in_the_form_of_the_canonical_urls(start: str) -> None:
 
 
 def test_a_start_url_outside_allowed_domains_is_a_load_error(tmp_path: Path) -> None:
-    text = SEED.replace("every =", 'allowed_domains = ["www.a.gov.cn"]\nevery =')
+    text = CITY_SEED.replace("every =", 'allowed_domains = ["www.a.gov.cn"]\nevery =')
     (problem,) = problems_of(tmp_path, text)
     assert "start URL https://jxj.a.gov.cn/zwgk/tzgg/ is outside allowed_domains" in problem
 

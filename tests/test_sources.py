@@ -9,15 +9,7 @@ import pytest
 from crawler import paths
 from crawler.sources import SourceError, load_sources
 from tests.support.run import newsmon
-
-GOOD = """
-[[source]]
-id = "city-a"
-name = "A 市经信局"
-lists = ["https://jxj.a.gov.cn/zwgk/tzgg/"]
-article_urls = ['^/zwgk/tzgg/\\d{6}/t\\d{8}_\\d+\\.html$']
-every = "6h"
-"""
+from tests.support.sites import CITY_SEED
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -46,20 +38,20 @@ def test_every_shipped_seed_file_loads() -> None:
 
 
 def test_a_good_file_loads_with_its_schedule(tmp_path: Path) -> None:
-    (source,) = load_sources([write(tmp_path, "a.toml", GOOD)])
+    (source,) = load_sources([write(tmp_path, "a.toml", CITY_SEED)])
     assert source.every == "6h" and source.cron is None
     assert source.domains == ("jxj.a.gov.cn",)
 
 
 def test_unknown_key_names_file_line_and_source(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.toml", GOOD + 'lsits = ["https://x.gov.cn/"]\n')
+    path = write(tmp_path, "a.toml", CITY_SEED + 'lsits = ["https://x.gov.cn/"]\n')
     (problem,) = problems(path)
     assert problem == (f"{path}:8: source 'city-a': unknown key 'lsits' (did you mean 'lists'?)")
 
 
 def test_duplicate_ids_and_urls_across_files(tmp_path: Path) -> None:
-    a = write(tmp_path, "a.toml", GOOD)
-    b = write(tmp_path, "b.toml", GOOD)
+    a = write(tmp_path, "a.toml", CITY_SEED)
+    b = write(tmp_path, "b.toml", CITY_SEED)
     found = problems(a, b)
     assert any("duplicate source id 'city-a'" in p and str(a) in p for p in found)
     assert any("https://jxj.a.gov.cn/zwgk/tzgg/ is also a start URL" in p for p in found)
@@ -86,13 +78,13 @@ def test_duplicate_ids_and_urls_across_files(tmp_path: Path) -> None:
 def test_malformed_entries_are_rejected(
     tmp_path: Path, change: tuple[str, str], message: str
 ) -> None:
-    path = write(tmp_path, "a.toml", GOOD.replace(*change))
+    path = write(tmp_path, "a.toml", CITY_SEED.replace(*change))
     found = problems(path)
     assert len(found) == 1 and message in found[0] and str(path) in found[0]
 
 
 def test_broken_toml_is_one_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.toml", GOOD + "[[source]\n")
+    path = write(tmp_path, "a.toml", CITY_SEED + "[[source]\n")
     (problem,) = problems(path)
     assert problem.startswith(f"{path}: cannot read seed file:") and "\n" not in problem
 
@@ -100,7 +92,7 @@ def test_broken_toml_is_one_line(tmp_path: Path) -> None:
 def test_sources_check_command(tmp_path: Path) -> None:
     ok = newsmon("sources", "--check")
     assert ok.stdout.startswith("ok: ") and "sources in" in ok.stdout
-    bad = write(tmp_path, "bad.toml", GOOD.replace("every", "evrey"))
+    bad = write(tmp_path, "bad.toml", CITY_SEED.replace("every", "evrey"))
     result = newsmon("sources", "--check", "--seeds", str(bad), check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == (

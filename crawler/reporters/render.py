@@ -4,7 +4,6 @@ and rendered (jinja2) as text, HTML and a multipart email. Nothing here sends or
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -17,11 +16,10 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from crawler.alerts import HEALTH_KINDS
+from crawler.clock import duration_seconds
 from crawler.config import Recipient
 from crawler.diff import TextDiff, render_html, render_text
 
-SINCE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
-UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 NO_REGION = "未标注地区"
 NO_TOPIC = "其他"
 
@@ -46,17 +44,20 @@ order by ar.is_primary desc, ar.mentioned desc, ar.region
 
 
 def parse_since(text: str) -> timedelta:
-    """``1d``, ``12h``, ``30m`` as a timedelta."""
-    match = SINCE.match(text)
-    if not match:
-        raise ValueError(f"--since must look like 1d, 12h or 30m, not {text!r}")
-    return timedelta(**{UNITS[match[2]]: int(match[1])})
+    """``1w``, ``1d``, ``12h``, ``30m`` as a timedelta."""
+    try:
+        return timedelta(seconds=duration_seconds(text))
+    except (ValueError, OverflowError):
+        raise ValueError(f"--since must look like 1w, 1d, 12h or 30m, not {text!r}") from None
 
 
 def since_moment(text: str, at: datetime | None = None) -> str:
     """The stored (ISO, UTC) time ``text`` ago."""
     at = at or datetime.now(UTC)
-    return (at - parse_since(text)).isoformat(timespec="seconds")
+    try:
+        return (at - parse_since(text)).isoformat(timespec="seconds")
+    except OverflowError:  # further back than the calendar goes: everything
+        return datetime.min.replace(tzinfo=UTC).isoformat(timespec="seconds")
 
 
 def oneline(value: Any) -> str:

@@ -9,6 +9,16 @@ from pathlib import Path
 from crawler.clock import now
 from crawler.demo.site import DemoArticle, DemoSite, load_site
 
+# A valid seed file of one real-looking source, for tests that load seeds or spoil them.
+CITY_SEED = """
+[[source]]
+id = "city-a"
+name = "A 市经信局"
+lists = ["https://jxj.a.gov.cn/zwgk/tzgg/"]
+article_urls = ['^/zwgk/tzgg/\\d{6}/t\\d{8}_\\d+\\.html$']
+every = "6h"
+"""
+
 # Two sources on one generated site, apart: `gen` reads policy and industry, `gen-local` local.
 SOURCES = r"""
 [[source]]
