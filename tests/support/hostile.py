@@ -291,7 +291,9 @@ CASES = (
         redirect(lambda h: "/a/sound.html"),
     ),
     Case(
-        "refresh-offsite", "redirected off the source's domains", refresh(elsewhere("example.com"))
+        "refresh-offsite",
+        "redirected off the source's domains",
+        refresh(elsewhere("example.com", "/a/refreshed.html")),
     ),
     Case("redirect-chain", "stored", lambda h, a: redirect_hops(h, a, 3), before=False),
     Case("redirect-endless", "too many redirects", lambda h, a: redirect_hops(h, a, 10)),
