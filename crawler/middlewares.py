@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from w3lib.url import canonicalize_url, safe_url_string
+from w3lib.url import canonicalize_url
 
 from crawler.errors import RefusalKind, RequestRefused
 
@@ -98,35 +98,6 @@ class RetryAfter:
         return response
 
 
-class Redirects:
-    """A redirect that loops or leaves the source is an error its fetch records. Scrapy would
-    drop the repeated request as a duplicate and the offsite one without a word: the article
-    would stop being checked and leave no trace why."""
-
-    def __init__(self, crawler: Any):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Redirects:
-        return cls(crawler)
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        location = response.headers.get(b"Location")
-        if not (300 <= response.status < 400 and location):
-            return response
-        target = canonicalize_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
-        chain = [*request.meta.get("redirect_urls", ()), request.url]
-        if target in map(canonicalize_url, chain):
-            raise RequestRefused(
-                "redirects", f"redirect loop after {len(chain)} redirects: back to {target}"
-            )
-        host = urlsplit(target).hostname or ""
-        domains = self.crawler.spider.allowed_domains
-        if domains and not any(host == d or host.endswith(f".{d}") for d in domains):
-            raise RequestRefused("offsite", f"redirected off the source's domains, to {host}")
-        return response
-
-
 # Scrapy's own middlewares refuse with a bare IgnoreRequest, each for one reason only; these
 # subclasses, registered in their place (crawler.settings), give that reason its kind.
 
@@ -144,10 +115,21 @@ def refused_as(kind: RefusalKind, line: str | None = None) -> Iterator[None]:
 
 
 class Offsite(OffsiteMiddleware):
-    """Scrapy's offsite filter; what it drops is ``offsite``."""
+    """Scrapy's offsite filter; what it drops is ``offsite``, a redirect's included."""
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        # Scrapy's filters here too, where a refusal drops the request without a word (no
+        # errback, no signal): a start URL or a redirect off the source's domains would leave
+        # no trace. Refused as it is downloaded, before any lookup or robots.txt, it is a
+        # failure the spider records.
+        return
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        with refused_as("offsite"):
+        redirected = request.meta.get("redirect_urls")
+        host = urlparse_cached(request).hostname
+        with refused_as(
+            "offsite", f"redirected off the source's domains, to {host}" if redirected else None
+        ):
             super().process_request(request)
 
 
@@ -172,21 +154,41 @@ class Decompression(HttpCompressionMiddleware):
 TOO_MANY_REDIRECTS = "too many redirects (over REDIRECT_MAX_TIMES)"
 
 
+def refuse_loop(request: Request, followed: Request | Response) -> Request | Response:
+    """``followed``, unless it is a redirect back to a URL of the chain that led to it. Scrapy
+    would drop that request as a duplicate without a word, and the page would stop being
+    checked with no trace why."""
+    if not isinstance(followed, Request):
+        return followed
+    chain = [*request.meta.get("redirect_urls", ()), request.url, followed.url]
+    if canonicalize_url(followed.url) in map(canonicalize_url, chain[:-1]):
+        raise RequestRefused("redirects", loop_line(chain))
+    return followed
+
+
+def loop_line(chain: list[str]) -> str:
+    """``redirect loop: A → B → A``, each URL after the first without the first's origin."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(chain[0]))
+    hops = [chain[0], *(url.removeprefix(origin) or "/" for url in chain[1:])]
+    return "redirect loop: " + " → ".join(hops)
+
+
 class Redirect(RedirectMiddleware):
-    """Scrapy's redirects; one past REDIRECT_MAX_TIMES is ``redirects``."""
+    """Scrapy's redirects; a loop, or one past REDIRECT_MAX_TIMES, is ``redirects``."""
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         with refused_as("redirects", TOO_MANY_REDIRECTS):
-            return super().process_response(request, response)
+            return refuse_loop(request, super().process_response(request, response))
 
 
 class MetaRefresh(MetaRefreshMiddleware):
-    """Scrapy's meta refresh redirects; one past REDIRECT_MAX_TIMES is ``redirects``."""
+    """Scrapy's meta refresh redirects; a loop (to itself, too), or one past
+    REDIRECT_MAX_TIMES, is ``redirects``."""
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         with refused_as("redirects", TOO_MANY_REDIRECTS):
-            return super().process_response(request, response)
+            return refuse_loop(request, super().process_response(request, response))

@@ -56,8 +56,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AddressGuard": 60,
     # Its responses pass before the retry middleware's (550) sees them.
     "crawler.middlewares.RetryAfter": 560,
-    # Sees a redirect before the redirect middleware (600) follows it.
-    "crawler.middlewares.Redirects": 610,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 300,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -39,11 +41,58 @@ from crawler.clock import now
 from crawler.errors import RequestRefused
 from crawler.extract.decode import not_a_page
 from crawler.items import Fetch, Page
-from crawler.revisit import RevisitPlan
+from crawler.revisit import RevisitPlan, lastmod_moment
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
 
 NEXT_PAGE_TEXT = ("下一页", "下页", "后页", "next")
+# Characters of a value quoted as the example of a skip: the error is one line.
+EXAMPLE_CHARS = 60
+
+Entry = TypeVar("Entry")
+
+
+class Skips:
+    """What a listing page held that was not followed, by reason, with one example each: the
+    one error line its fetch gets beside the page's own, so that status shows each skip."""
+
+    def __init__(self, spider: NewsSpider, response: Response):
+        self.spider = spider
+        self.response = response
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def add(self, key: str, reason: str, example: str) -> None:
+        """One entry skipped: counted as ``newsmon/skipped/KEY``, described as ``reason``."""
+        self.spider.crawler.stats.inc_value(f"newsmon/skipped/{key}")
+        self.counts[reason] += 1
+        self.examples.setdefault(reason, " ".join(example.split())[:EXAMPLE_CHARS])
+
+    def each(
+        self, entries: Iterable[Entry], follow: Callable[[Entry], Iterator[Any]]
+    ) -> Iterator[Any]:
+        """``follow(entry)`` for every entry; one that raises is recorded, and the page's
+        other entries are followed all the same."""
+        for entry in entries:
+            try:
+                yield from follow(entry)
+            except Exception as exc:  # noqa: BLE001 - whatever one entry did, the rest go on
+                self.add("failed", f"entries that failed ({type(exc).__name__})", str(entry))
+
+    def fetch(self) -> Fetch | None:
+        """The error line of this page's skips, or None when it had none."""
+        if not self.counts:
+            return None
+        kind = self.response.meta["kind"]
+        told = "; ".join(
+            f"{n} {reason}, e.g. {self.examples[reason]!r}" for reason, n in self.counts.items()
+        )
+        return Fetch(
+            url=canonical_url(self.response.url, self.spider.source.drop_params),
+            kind=kind,
+            fetched_at=now(),
+            error=f"{kind}: {told}",
+        )
 
 
 class NewsSpider(scrapy.Spider):
@@ -88,7 +137,19 @@ class NewsSpider(scrapy.Spider):
             "CONCURRENT_REQUESTS_PER_DOMAIN", spider.source.concurrency, priority="spider"
         )
         crawler.settings.set("DOWNLOAD_TIMEOUT", spider.source.timeout, priority="spider")
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
+
+    def dropped(self, request: scrapy.Request) -> None:
+        """A redirect the scheduler dropped as a duplicate (a loop the redirect middlewares
+        did not see, or a page this run asks for already) fails through the errback, so that
+        the page asked for records where it led. Other duplicates are left alone: the spider
+        asks for each URL once, and sharing a frontier, another crawler took the request."""
+        if "redirect_urls" not in request.meta:
+            return
+        line = f"redirected to {request.url}, which this run asks for already"
+        failure = Failure(RequestRefused("redirects", line))
+        self.crawler.engine.scraper.enqueue_scrape(failure, request)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         callbacks = {
@@ -180,10 +241,11 @@ class NewsSpider(scrapy.Spider):
             if more_pages
             else set()
         )
-        for href in response.css("a::attr(href)").getall():
+
+        def follow(href: str) -> Iterator[scrapy.Request]:
             url = self._link(response, href)
             if url is None:
-                continue
+                return
             if self.is_article(url):
                 if self._wanted(url):
                     yield from self._request(url, "article", self.parse_article)
@@ -192,15 +254,26 @@ class NewsSpider(scrapy.Spider):
             ):
                 yield from self._request(url, "list", self.parse_list, depth + 1)
 
+        skips = Skips(self, response)
+        yield from skips.each(response.css("a::attr(href)").getall(), follow)
+        yield from _some(skips.fetch())
+
     def parse_feed(self, response: Response) -> Iterator[Any]:
         fetch = self.fetch_record(response)
         unread = response.status == 304 or fetch.error is not None
-        links = None if unread else _feed_links(response.body, fetch)
+        skips = Skips(self, response)
+        links = None if unread else _feed_links(response.body, fetch, skips)
         yield fetch
-        for link in links or ():
+
+        def follow(link: str) -> Iterator[scrapy.Request]:
             url = self._link(response, link)
-            if url is not None and self._wanted(url):
+            if url is None:
+                skips.add("malformed", "links malformed", link)
+            elif self._wanted(url):
                 yield from self._request(url, "article", self.parse_article)
+
+        yield from skips.each(links or (), follow)
+        yield from _some(skips.fetch())
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         fetch = self.fetch_record(response)
@@ -208,14 +281,27 @@ class NewsSpider(scrapy.Spider):
         yield fetch
         if sitemap is None:
             return
-        for entry in sitemap:
-            url = self._link(response, entry.get("loc", ""))
+        skips = Skips(self, response)
+
+        def follow(entry: dict[str, Any]) -> Iterator[scrapy.Request]:
+            loc = entry.get("loc", "").strip()
+            url = self._link(response, loc) if loc else None
             if url is None:
-                continue
+                skips.add("malformed", "entries without a usable <loc>", loc or str(entry))
+                return
             if sitemap.type == "sitemapindex":
                 yield from self._request(url, "sitemap", self.parse_sitemap)
-            elif self._wanted(url, entry.get("lastmod")):
+                return
+            lastmod = entry.get("lastmod")
+            # Not understood, it counts as none: a new URL is still followed.
+            if lastmod and lastmod_moment(lastmod) is None:
+                skips.add("lastmod", "lastmod values not understood", lastmod)
+                lastmod = None
+            if self._wanted(url, lastmod):
                 yield from self._request(url, "article", self.parse_article)
+
+        yield from skips.each(sitemap, follow)
+        yield from _some(skips.fetch())
 
     def _sitemap(self, response: Response, fetch: Fetch) -> Sitemap | None:
         """The sitemap in ``response``, unpacked; None, with ``fetch.error`` set, if none."""
@@ -285,9 +371,14 @@ class NewsSpider(scrapy.Spider):
         )
 
 
-def _feed_links(body: bytes, fetch: Fetch) -> list[str] | None:
-    """The links of the feed's entries (RSS 0.9x, 1.0 and 2.0, Atom); None, with ``fetch.error``
-    set, if ``body`` is no feed."""
+def _some(fetch: Fetch | None) -> Iterator[Fetch]:
+    if fetch is not None:
+        yield fetch
+
+
+def _feed_links(body: bytes, fetch: Fetch, skips: Skips) -> list[str] | None:
+    """The links of the feed's entries (RSS 0.9x, 1.0 and 2.0, Atom), an entry without one
+    told to ``skips``; None, with ``fetch.error`` set, if ``body`` is no feed."""
     # A stream, not bytes: feedparser opens bytes that name a file as that file.
     feed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
     # No version and no entries: an HTML page, broken XML or other XML (an empty feed of a
@@ -296,12 +387,17 @@ def _feed_links(body: bytes, fetch: Fetch) -> list[str] | None:
         problem = feed.get("bozo_exception") or "XML of another kind"
         fetch.error = f"not a feed: no RSS or Atom in it ({problem})"
         return None
-    return [
-        link["href"]
-        for entry in feed.entries
-        for link in entry.get("links", ())
-        if link.get("href") and link.get("rel", "alternate") == "alternate"
-    ]
+    links = []
+    for entry in feed.entries:
+        hrefs = [
+            link["href"]
+            for link in entry.get("links", ())
+            if link.get("href") and link.get("rel", "alternate") == "alternate"
+        ]
+        if not hrefs:
+            skips.add("no_link", "entries without a link", entry.get("title") or str(entry))
+        links += hrefs
+    return links
 
 
 def describe_failure(failure: Failure) -> tuple[str, str]:

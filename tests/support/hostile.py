@@ -213,6 +213,22 @@ def redirect_hops(h: Handler, a: DemoArticle, hops: int) -> None:
         sound(h, a)
 
 
+def refresh(to: Callable[[Handler], str]) -> Respond:
+    """A page whose <meta http-equiv="refresh"> sends the browser to ``to``."""
+
+    def respond(h: Handler, a: DemoArticle) -> None:
+        meta = f'<meta http-equiv="refresh" content="0; url={escape(to(h))}">'
+        page = f"<html><head>{meta}</head><body>moved</body></html>".encode()
+        send(h, 200, page, {"Content-Type": "text/html; charset=utf-8"})
+
+    return respond
+
+
+def back_and_forth(path: str) -> Callable[[Handler], str]:
+    """``path?b=1`` from ``path``, and back: a loop of two pages."""
+    return lambda h: path if "b=1" in h.path else f"{path}?b=1"
+
+
 def status(code: int, headers: dict[str, str] | None = None) -> Respond:
     return lambda h, a: send(h, code, f"{code}".encode(), headers)
 
@@ -265,6 +281,19 @@ CASES = (
             if "again" not in h.path
             else send(h, 301, b"", {"Location": "/a/redirect-loop.html"})
         ),
+    ),
+    Case("redirect-self", "redirect loop", redirect(lambda h: "/a/redirect-self.html")),
+    Case("refresh-self", "redirect loop", refresh(lambda h: "/a/refresh-self.html")),
+    Case("refresh-loop", "redirect loop", refresh(back_and_forth("/a/refresh-loop.html"))),
+    Case(
+        "redirect-to-known",
+        "redirected to http://127.0.0.1",
+        redirect(lambda h: "/a/sound.html"),
+    ),
+    Case(
+        "refresh-offsite",
+        "redirected off the source's domains",
+        refresh(elsewhere("example.com", "/a/refreshed.html")),
     ),
     Case("redirect-chain", "stored", lambda h, a: redirect_hops(h, a, 3), before=False),
     Case("redirect-endless", "too many redirects", lambda h, a: redirect_hops(h, a, 10)),

@@ -1,14 +1,17 @@
 """One SMTP inbox for every test and benchmark that sends mail: an aiosmtpd server on a free
-port of 127.0.0.1, in this process, that keeps what it takes and misbehaves on request."""
+port of 127.0.0.1, in this process, that keeps what it takes and misbehaves on request; and a
+server that answers too slowly to finish a session."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import email
 import email.policy
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -128,3 +131,62 @@ class Inbox:
         copies = Counter(t for _, tokens in received for t in tokens)
         messages = Counter(t for t, _ in {(t, mid) for mid, ts in received for t in ts})
         return copies, messages
+
+
+class SlowServer:
+    """An SMTP server on a free port of 127.0.0.1 that answers every command correctly but
+    drips each reply one byte every ``interval`` seconds: slower than any session should last,
+    yet never so slow between two bytes that a per-read timeout fires."""
+
+    def __init__(self, interval: float = 2.0) -> None:
+        self.interval = interval
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> SlowServer:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            self.connections += 1
+            threading.Thread(target=self._session, args=(connection,), daemon=True).start()
+
+    def _session(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError), connection.makefile("rb") as lines:
+            self._drip(connection, b"220 slow.example ESMTP\r\n")
+            in_data = False
+            for line in lines:
+                if in_data:
+                    if line == b".\r\n":
+                        in_data = False
+                        self._drip(connection, b"250 OK\r\n")
+                    continue
+                command = line[:4].upper()
+                if command == b"DATA":
+                    in_data = True
+                    self._drip(connection, b"354 go ahead\r\n")
+                elif command == b"QUIT":
+                    self._drip(connection, b"221 bye\r\n")
+                    return
+                else:
+                    self._drip(connection, b"250 OK\r\n")
+
+    def _drip(self, connection: socket.socket, reply: bytes) -> None:
+        for byte in reply:
+            connection.sendall(bytes([byte]))
+            time.sleep(self.interval)
