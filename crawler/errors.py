@@ -33,6 +33,11 @@ class RedisUnreachable(Exception):
 RefusalKind = Literal["robots", "refused", "offsite", "redirects", "too_big"]
 
 
+class LinkTooLong(ValueError):
+    """A link longer than Scrapy's URLLENGTH_LIMIT: Scrapy would drop its request without a
+    word, so the spider refuses it first and the page's fetch records it."""
+
+
 class RequestRefused(IgnoreRequest):
     """A request newsmon will not make or whose response it will not take, by ``kind``:
     ``robots`` (robots.txt forbids it), ``refused`` (a non-public address), ``offsite`` (off

@@ -38,7 +38,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import paths
 from crawler.clock import now
-from crawler.errors import RequestRefused
+from crawler.errors import LinkTooLong, RequestRefused
 from crawler.extract.decode import not_a_page
 from crawler.items import Fetch, Page
 from crawler.revisit import RevisitPlan, lastmod_moment
@@ -76,6 +76,10 @@ class Skips:
         for entry in entries:
             try:
                 yield from follow(entry)
+            except LinkTooLong:
+                self.add(
+                    "too_long", "links over the URL length limit (URLLENGTH_LIMIT)", str(entry)
+                )
             except Exception as exc:  # noqa: BLE001 - whatever one entry did, the rest go on
                 self.add("failed", f"entries that failed ({type(exc).__name__})", str(entry))
 
@@ -173,6 +177,8 @@ class NewsSpider(scrapy.Spider):
         url = canonical_url(url, self.source.drop_params)
         if url in self.requested:
             return
+        if len(url) > self.settings.getint("URLLENGTH_LIMIT"):
+            raise LinkTooLong(url)
         if len(self.requested) >= self.source.max_pages:
             if not self.crawler.stats.get_value("newsmon/capped"):
                 self.crawler.stats.set_value("newsmon/capped", self.source.max_pages)
