@@ -56,7 +56,7 @@ def text_hash(text: str) -> str:
 SQLITE_HEADER = b"SQLite format 3\x00"
 # SQLite's primary result codes (the low byte of sqlite3.Error.sqlite_errorcode).
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
-SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
 
 
 def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Database:
@@ -151,12 +151,20 @@ def _check_schema(db: Database, path: Path, create: bool) -> None:
         )
 
 
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent if str(path.parent) else ".").f_bavail == 0
+    except OSError:
+        return False
+
+
 def database_error(exc: sqlite3.Error, path: str | Path) -> DatabaseError:
     """SQLite's error as newsmon's type, decided by its result code; one line naming ``path``."""
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
     if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
         return DatabaseReadOnly(f"{path}: cannot open or write the database ({exc})")
-    if code == SQLITE_FULL:
+    if code == SQLITE_FULL or (code == SQLITE_IOERR and _disk_full(Path(path))):
+        # A full disk shows as an I/O error when it is the WAL index (-shm) that cannot grow.
         return DatabaseFull(f"{path}: the disk is full; nothing was written")
     if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return NotADatabase(f"{path} is damaged ({exc}): restore it from a backup")
