@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from typing import Any, BinaryIO, TypeVar
 import click
 
 from crawler import __version__, paths
+from crawler.errors import DatabaseError
 from crawler.sources import Source, SourceError, load_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,14 +37,24 @@ def _resolve(
     return callback
 
 
+DB_META = "newsmon.db"
+
+
 def db_option(default: Path | None = None) -> Callable[[F], F]:
+    resolve = _resolve(paths.database)
+
+    def callback(ctx: click.Context, param: click.Parameter, given: Path | None) -> Path:
+        # Kept for NewsmonGroup: an SQLite error met anywhere in the command names the file.
+        ctx.meta[DB_META] = path = resolve(ctx, param, given)
+        return path
+
     return click.option(
         "--db",
         "db_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=default,
         show_default=default is not None,
-        callback=_resolve(paths.database),
+        callback=callback,
         help="SQLite database file."
         + ("" if default else " Default: $NEWSMON_DB, [paths] db in the settings, db/news.db."),
     )
@@ -103,7 +115,26 @@ def _redis_url(given: str | None) -> str | None:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class NewsmonGroup(click.Group):
+    """The command group, where a database or disk problem met by any command becomes one
+    line and a non-zero exit, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.db import database_error
+
+        try:
+            return super().invoke(ctx)
+        except DatabaseError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.Error as exc:
+            error = database_error(exc, ctx.meta.get(DB_META, "the database"))
+            raise click.ClickException(str(error)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(where + (exc.strerror or str(exc)).splitlines()[0]) from None
+
+
+@click.group(cls=NewsmonGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsmon")
 def main() -> None:
     """newsmon: watch news sites and government portals for regional policy news."""
@@ -385,7 +416,7 @@ def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
     from crawler.db import Store, open_db
 
     chosen = _check_taxonomy(taxonomy)
-    store = Store(open_db(db_path))
+    store = Store(open_db(db_path, create=False))
     rows = list(
         store.db.query(
             "select id, title, published, coalesce(text_simplified, text) as body from articles"
@@ -414,8 +445,21 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
 
 
 @main.command()
-@click.option("--since", default="1d", show_default=True, help="Alerts of this long ago: 1d, 12h.")
-@click.option("--to", "recipients", multiple=True, metavar="ADDR", help="Send to (repeatable).")
+@click.option(
+    "--since",
+    metavar="AGE",
+    help="With --dry-run, show only the unsent alerts of this long ago: 1w, 1d, 12h, 30m."
+    " Default: [digest] since in the settings, else all. A digest sent or written holds every"
+    " alert not yet sent, however old.",
+)
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    metavar="ADDR",
+    help="Send to this one address (repeat for more). Default: [smtp] to and"
+    " [[digest.recipient]] in the settings.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -431,7 +475,7 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
 )
 @db_option()
 def digest(
-    since: str,
+    since: str | None,
     recipients: tuple[str, ...],
     out: Path | None,
     dry_run: bool,
@@ -440,12 +484,14 @@ def digest(
 ) -> None:
     """Email the alerts not yet sent: new policies, new and changed articles, failing sources.
 
-    Alerts are marked sent only after the SMTP server accepted the message; with --out the
-    digest is written to a file and the alerts are marked sent to that file.
+    Every alert not yet sent goes in, however old: after SMTP or cron was down, the next
+    digest catches up. Alerts are marked sent only after the SMTP server accepted the
+    message; with --out the digest is written to a file and the alerts are marked sent to
+    that file. --since only narrows a --dry-run preview.
 
     Example:
 
-        newsmon digest --since 1d --to analyst@example.com
+        newsmon digest --to analyst@example.com
     """
     from crawler.reporters import run_digest
 
@@ -466,10 +512,10 @@ def serve(port: int, host: str, db_path: Path) -> None:
 
         newsmon serve --db db/news.db --port 8001
     """
+    from crawler.db import open_db
     from crawler.serve import run_serve
 
-    if not db_path.exists():
-        raise click.ClickException(f"no database at {db_path} (run `newsmon crawl` first)")
+    open_db(db_path, create=False, write=False).close()  # a one-line error, not Datasette's
     raise SystemExit(run_serve(db_path, host, port))
 
 
@@ -565,7 +611,7 @@ def demo(db_path: Path, seeds: Path | None) -> None:
     click.echo(alerts_report(db_path, after_id=before))
     click.echo(copies_report(db_path, after_id=known))
     digest_path = db_path.with_name(db_path.stem + "-digest.html")
-    written = run_digest(db_path, "1d", (), digest_path, False, None)
+    written = run_digest(db_path, None, (), digest_path, False, None)
     click.echo(f"4. the digest of all alerts not yet sent: {written}")
     click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: {serve_command(db_path)}")
 

@@ -13,9 +13,10 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from crawler.clock import duration_seconds
 
 CONFIG_ENV = "NEWSMON_CONFIG"
 DEFAULT_FILE = Path("newsmon.toml")
@@ -34,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
         "timeout": 30,
     },
     "digest": {
-        "since": "1d",
+        # Only narrows a --dry-run preview: a digest sent always holds every unsent alert.
+        "since": "",
         "time": "07:30",
         "subject_prefix": "",
         "recipient": [],
@@ -47,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
 RECIPIENT_KEYS = {"address", "regions", "topics"}
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# An address's local part and domain: none of the characters that separate or group
+# addresses in a header (, ; < > " ( ) [ ] :), no whitespace or control characters.
+_ADDR = r"[^\s\x00-\x1f\x7f@,;<>\"()\[\]:\\]+@[^\s\x00-\x1f\x7f@,;<>\"()\[\]:\\]+"
+ADDRESS = re.compile(rf"(?P<address>{_ADDR})\Z")
+# A name before one <address>: no separators, quotes, brackets, @ or line breaks in it.
+NAMED_ADDRESS = re.compile(rf"[^\x00-\x1f\x7f@,;<>\"()\[\]:\\]*?\s*<(?P<address>{_ADDR})>\Z")
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class DigestSettings:
-    since: str = "1d"
+    since: str = ""
     time: str = "07:30"
     subject_prefix: str = ""
     recipients: tuple[Recipient, ...] = ()
@@ -178,6 +186,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             f"{where} [smtp] password_env must name an environment variable "
             "(like NEWSMON_SMTP_PASSWORD), and the value given is not a name"
         )
+    if digest["since"] != "" and not _duration(digest["since"]):
+        raise ValueError(
+            f"{where} [digest] since must look like 1w, 1d, 12h or 30m, not {digest['since']!r}"
+        )
     if not TIME.match(str(digest["time"])):
         raise ValueError(f"{where} [digest] time must be HH:MM, not {digest['time']!r}")
     recipients = []
@@ -216,6 +228,13 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     )
 
 
+def _duration(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and duration_seconds(value) > 0
+    except (ValueError, OverflowError):
+        return False
+
+
 def _known(table: Any, allowed: set[str], where: str) -> None:
     if not isinstance(table, dict):
         raise ValueError(f"{where}: expected a table")
@@ -250,12 +269,15 @@ def _strings(values: Any, where: str) -> tuple[str, ...]:
 
 
 def check_address(value: Any, where: str = "address") -> str:
-    """An email address (optionally with a name) on one line; CR/LF or an unparsable one is an
-    error, so that no address can carry a header of its own."""
+    """One email address, bare or after a name (``新闻监测 <newsmon@example.cn>``), on one
+    line. A list (commas, semicolons, several <...>), whitespace inside the address or CR/LF
+    is an error: one value must never become several recipients or a header of its own."""
     text = str(value).strip()
-    name, address = parseaddr(text)
-    if not address or "@" not in address or any(c in text for c in "\r\n") or " " in address:
-        raise ValueError(f"{where}: not an email address: {text!r}")
+    one_line = not any(c in str(value) for c in "\r\n")
+    if not one_line or not (NAMED_ADDRESS.match(text) or ADDRESS.match(text)):
+        raise ValueError(
+            f"{where}: not an email address (one per value, like analyst@example.cn): {text!r}"
+        )
     return text
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -27,8 +30,18 @@ from crawler.classify import Tags
 from crawler.classify.policies import PolicyMention
 from crawler.clock import now
 from crawler.dedup import bands, simhash
+from crawler.errors import (
+    DatabaseBusy,
+    DatabaseError,
+    DatabaseFull,
+    DatabaseReadOnly,
+    NewerSchema,
+    NoDatabase,
+    NotADatabase,
+    OlderSchema,
+)
 from crawler.extract import Article
-from crawler.migrations import migrations
+from crawler.migrations import migrations, unknown_migrations
 from crawler.revisit import LastRun, RevisitPlan, crawl_plan, next_check
 from crawler.search import search_tokens
 from crawler.sources import Source
@@ -40,25 +53,124 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def open_db(path: str | Path) -> Database:
-    """The database at ``path``, created and migrated to the current schema if needed."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+# SQLite's primary result codes (the low byte of sqlite3.Error.sqlite_errorcode).
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
+
+
+def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Database:
+    """The database at ``path``. With ``create`` (the commands that crawl) it is created if
+    missing and migrated to the current schema; without, it must exist at the current schema
+    and opening it writes nothing. Without ``write`` the connection is read-only.
+
+    A file that is not a newsmon database, one a newer newsmon migrated, or (to write) one
+    that cannot be written raises a :class:`~crawler.errors.DatabaseError` before anything
+    is written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
-    # Readers (Datasette, the digest) run while a crawl writes: WAL lets them, and the busy
-    # timeout makes a writer wait for another writer instead of failing.
-    db.execute("PRAGMA busy_timeout = 10000")
-    # Switching to WAL and migrating upgrade a read lock to a write lock, which SQLite refuses
-    # at once (no busy wait) when another process does the same: the daemon starts several
-    # crawls on a new file together. A file lock makes them take turns.
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        db.enable_wal()
-        migrations.apply(db)
-    # In WAL mode a commit then waits for no fsync: it survives the process being killed
-    # (tests/test_crashes.py); only a power cut can take the last commits back.
-    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise NoDatabase(f"no database at {path} (crawl first, or check --db)")
+        if exists:
+            _check_file(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if write and not _writable(path):
+            raise DatabaseReadOnly(f"{path}: the database or its folder is read-only")
+        if write:
+            db = Database(path)
+        else:
+            db = Database(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+        # Readers (Datasette, the digest) run while a crawl writes: WAL lets them, and the
+        # busy timeout makes a writer wait for another writer instead of failing.
+        db.execute("PRAGMA busy_timeout = 10000")
+        _check_schema(db, path, create)
+        if create:
+            # Switching to WAL and migrating upgrade a read lock to a write lock, which SQLite
+            # refuses at once (no busy wait) when another process does the same: the daemon
+            # starts several crawls on a new file together. A file lock makes them take turns.
+            with open(path.with_name(path.name + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                db.enable_wal()
+                migrations.apply(db)
+        # In WAL mode a commit then waits for no fsync: it survives the process being killed
+        # (tests/test_crashes.py); only a power cut can take the last commits back.
+        db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise DatabaseReadOnly(f"{path}: {exc.strerror}") from None
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DatabaseFull(f"{path}: {exc.strerror}") from None
+        raise
     return db
+
+
+def _writable(path: Path) -> bool:
+    """Whether the file (if there) and its folder (journal, WAL) can be written. access(2)
+    answers for root too on a read-only mount or an immutable file, where chmod does not."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that is not SQLite, or is shorter than its own header says (truncated);
+    a page overwritten inside is SQLite's to find (SQLITE_CORRUPT, see database_error)."""
+    with path.open("rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        raise NotADatabase(f"{path} is not a SQLite database (not a newsmon database)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The count is valid when the change counter matches its "valid for" stamp; with a WAL
+    # beside the file, pages may still be on their way in (a checkpoint cut off).
+    counted = header[24:28] == header[92:96]
+    wal = path.with_name(path.name + "-wal")
+    settling = wal.exists() and wal.stat().st_size > 0
+    if counted and not settling and pages * page_size > path.stat().st_size:
+        raise NotADatabase(f"{path} is truncated: damaged, restore it from a backup")
+
+
+def _check_schema(db: Database, path: Path, create: bool) -> None:
+    """Refuse, before any migration runs, a schema that newsmon did not write or that a newer
+    newsmon migrated; without ``create``, one that still needs migrating."""
+    newer = unknown_migrations(db)
+    if newer:
+        raise NewerSchema(
+            f"{path} was written by a newer newsmon (migration {newer[0]}): upgrade newsmon"
+        )
+    applied = migrations.applied(db)
+    if not applied and db.table_names():
+        raise NotADatabase(f"{path} is a SQLite database but not a newsmon one")
+    if not create and migrations.pending(db):
+        raise OlderSchema(
+            f"{path} was written by an older newsmon: run `newsmon crawl` once to upgrade it"
+        )
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return os.statvfs(path.parent if str(path.parent) else ".").f_bavail == 0
+    except OSError:
+        return False
+
+
+def database_error(exc: sqlite3.Error, path: str | Path) -> DatabaseError:
+    """SQLite's error as newsmon's type, decided by its result code; one line naming ``path``."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
+        return DatabaseReadOnly(f"{path}: cannot open or write the database ({exc})")
+    if code == SQLITE_FULL or (code == SQLITE_IOERR and _disk_full(Path(path))):
+        # A full disk shows as an I/O error when it is the WAL index (-shm) that cannot grow.
+        return DatabaseFull(f"{path}: the disk is full; nothing was written")
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return NotADatabase(f"{path} is damaged ({exc}): restore it from a backup")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return DatabaseBusy(f"{path} is locked by another process; try again")
+    return DatabaseError(f"{path}: {(str(exc) or type(exc).__name__).splitlines()[0]}")
 
 
 class Store:

@@ -48,3 +48,39 @@ class RequestRefused(IgnoreRequest):
         super().__init__(line)
         self.kind = kind
         self.line = line
+
+
+class DatabaseError(Exception):
+    """The database cannot be used as asked; the message is the one line a user reads, and
+    nothing was written to the file."""
+
+
+class NoDatabase(DatabaseError):
+    """No database at the path, and the command only reads one (a typo must not look like a
+    quiet day)."""
+
+
+class NotADatabase(DatabaseError):
+    """The file is not a newsmon database: not SQLite at all, truncated, corrupted, or
+    another program's."""
+
+
+class NewerSchema(DatabaseError):
+    """A newer newsmon migrated the file: this one must not read or write a schema it does
+    not know."""
+
+
+class OlderSchema(DatabaseError):
+    """The file needs migrations that only a command that writes the database applies."""
+
+
+class DatabaseReadOnly(DatabaseError):
+    """The file or its folder cannot be written (permissions, a read-only mount)."""
+
+
+class DatabaseFull(DatabaseError):
+    """The disk (or the file's size limit) is full: the write was rolled back."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process held the database locked for longer than the busy timeout."""

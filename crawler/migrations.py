@@ -340,3 +340,10 @@ def m009_search_terms(db: Database) -> None:
     db.execute("insert into articles_fts (articles_fts) values ('rebuild')")
     if trigger:
         db.execute(trigger[0])
+
+
+def unknown_migrations(db: Database) -> list[str]:
+    """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
+    # What is pending for an empty database is every migration this newsmon knows.
+    known = {m.name for m in migrations.pending(Database(memory=True))}
+    return [m.name for m in migrations.applied(db) if m.name not in known]

@@ -94,13 +94,17 @@ def test_a_commands_database_comes_from_the_resolution(
 ) -> None:
     runner = CliRunner()
     monkeypatch.setenv(paths.DB_ENV, str(workdir / "from-env.db"))
-    assert runner.invoke(main, ["reclassify"]).exit_code == 0
-    assert (workdir / "from-env.db").is_file() and not (workdir / "db").exists()
+    # A command that only reads names the database it looked for, and creates none.
+    result = runner.invoke(main, ["reclassify"])
+    assert result.exit_code == 1 and f"no database at {workdir / 'from-env.db'}" in result.output
+    assert not (workdir / "from-env.db").exists() and not (workdir / "db").exists()
     # digest's --config is read before --db is filled in: its [paths] db counts
     monkeypatch.delenv(paths.DB_ENV)
     settings = write(workdir / "etc" / "digest.toml", '[paths]\ndb = "digest.db"\n')
     result = runner.invoke(main, ["digest", "--config", str(settings), "--out", "d.html"])
-    assert result.exit_code == 0 and (workdir / "etc" / "digest.db").is_file()
+    assert result.exit_code == 1 and f"no database at {workdir / 'etc' / 'digest.db'}" in (
+        result.output
+    )
 
 
 def test_a_bad_paths_table_is_one_line_naming_the_file(workdir: Path) -> None:

@@ -54,13 +54,18 @@ def deliveries(digest: Digest, recipients: tuple[Recipient, ...]) -> list[Delive
 
 def run_digest(
     db_path: Path,
-    since: str,
+    since: str | None,
     recipients: tuple[str, ...],
     out: Path | None,
     dry_run: bool,
     config_path: Path | None,
 ) -> str:
-    """Render the unsent alerts of the last ``since`` and send them (or write ``out``).
+    """Send every alert not yet sent, however old (or write them to ``out``).
+
+    Nothing owed is dropped: after a day of SMTP or cron being down, the next digest holds
+    that day too. ``since`` (else ``[digest] since``) only narrows a ``dry_run``, which
+    shows the unsent alerts of that window and marks nothing; a bad value is an error
+    either way.
 
     Each alert reaches the SMTP server once, as nearly as SMTP allows. One run at a time
     (a lock beside the database; a second run is skipped). Before a message goes out it is
@@ -72,34 +77,40 @@ def run_digest(
     stores and clients drop duplicates. Returns the one line to print.
     """
     config = load_config(config_path)
-    path = lock_path(db_path, "digest")
-    lock = None if dry_run else try_lock(path)
-    if not dry_run and lock is None:
-        return f"digest: already being sent by {holder(path)}; skipped"
-    store = Store(open_db(db_path))
+    window = since or config.digest.since
+    moment = since_moment(window) if window else None
+    # The database is opened (and refused: missing, damaged, read-only) before the lock
+    # file is made beside it, so a refused run leaves nothing behind.
+    store = Store(open_db(db_path, create=False, write=not dry_run))
     try:
-        return _run(store, config, since, recipients, out, dry_run)
+        path = lock_path(db_path, "digest")
+        lock = None if dry_run else try_lock(path)
+        if not dry_run and lock is None:
+            return f"digest: already being sent by {holder(path)}; skipped"
+        try:
+            return _run(store, config, moment if dry_run else None, recipients, out, dry_run)
+        finally:
+            if lock is not None:
+                lock.release()
     finally:
         store.db.close()
-        if lock is not None:
-            lock.release()
 
 
 def _run(
     store: Store,
     config: Config,
-    since: str,
+    moment: str | None,
     addresses: tuple[str, ...],
     out: Path | None,
     dry_run: bool,
 ) -> str:
-    moment = since_moment(since or config.digest.since)
     pending = store.pending_digests() if out is None else []
     digest = _unclaimed(collect(store.db, moment), store.claimed_alerts())
     prefix = config.digest.subject_prefix
+    nothing = f"nothing new since {moment or 'the last digest'}"
     if out is not None:
         if not digest:
-            return f"nothing new since {moment}"
+            return nothing
         subject = digest.subject(prefix)
         write_file(render_digest(digest, "html", subject), out)
         if dry_run:
@@ -108,7 +119,7 @@ def _run(
         store.mark_alerts_sent(digest.alert_ids)
         return f"wrote {out} ({subject})"
     if not digest and not pending:
-        return f"nothing new since {moment}"
+        return nothing
     plan: list[Delivery] = []
     if digest:
         recipients = (
@@ -153,7 +164,7 @@ def _run(
             f"{errors[0]} ({len(unsent)} alerts left unsent for the next run)"
             + ("; " + "; ".join(lines) if lines else "")
         )
-    return "; ".join(lines) or f"nothing for these recipients' filters since {moment}"
+    return "; ".join(lines) or "nothing for these recipients' filters since the last digest"
 
 
 def _claim(store: Store, config: Config, digest: Digest, plan: list[Delivery]) -> list[int]:

@@ -183,10 +183,13 @@ def _grouped(items: Iterable[Item], key: Any) -> list[tuple[str, list[Item]]]:
     return sorted(groups.items(), key=lambda kv: (kv[0] in unnamed, -len(kv[1]), kv[0]))
 
 
-def collect(db: Database, since: str) -> Digest:
-    """The unsent alerts created at or after ``since`` (stored ISO time), as a digest."""
-    digest = Digest(since=since)
-    for row in db.query(ALERTS, [since]):
+def collect(db: Database, since: str | None = None) -> Digest:
+    """Every unsent alert, whatever its age, as a digest; with ``since`` (stored ISO time),
+    only those created at or after it (a preview's window)."""
+    rows = list(db.query(ALERTS, [since or ""]))
+    # "Since" in the heading: the window asked for, else the oldest alert the digest owes.
+    digest = Digest(since=since or min((row["created"] for row in rows), default=""))
+    for row in rows:
         kind = row["kind"]
         detail = json.loads(row["detail"]) if row["detail"] else {}
         item = Item(
