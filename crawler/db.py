@@ -60,9 +60,9 @@ SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 
 
 
 def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Database:
-    """The database at ``path``. With ``create`` (the commands that crawl) it is created if
-    missing and migrated to the current schema; without, it must exist at the current schema
-    and opening it writes nothing. Without ``write`` the connection is read-only.
+    """The database at ``path``, migrated to the current schema. With ``create`` (the
+    commands that crawl) it is created if missing; without, it must exist. Without ``write``
+    the connection is read-only, and the file must be at the current schema already.
 
     A file that is not a newsmon database, one a newer newsmon migrated, or (to write) one
     that cannot be written raises a :class:`~crawler.errors.DatabaseError` before anything
@@ -85,8 +85,8 @@ def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Dat
         # Readers (Datasette, the digest) run while a crawl writes: WAL lets them, and the
         # busy timeout makes a writer wait for another writer instead of failing.
         db.execute("PRAGMA busy_timeout = 10000")
-        _check_schema(db, path, create)
-        if create:
+        _check_schema(db, path, migrate=write)
+        if write:
             # Switching to WAL and migrating upgrade a read lock to a write lock, which SQLite
             # refuses at once (no busy wait) when another process does the same: the daemon
             # starts several crawls on a new file together. A file lock makes them take turns.
@@ -134,9 +134,10 @@ def _check_file(path: Path) -> None:
         raise NotADatabase(f"{path} is truncated: damaged, restore it from a backup")
 
 
-def _check_schema(db: Database, path: Path, create: bool) -> None:
+def _check_schema(db: Database, path: Path, migrate: bool) -> None:
     """Refuse, before any migration runs, a schema that newsmon did not write or that a newer
-    newsmon migrated; without ``create``, one that still needs migrating."""
+    newsmon migrated; unless it may ``migrate`` (a command that writes), one that still needs
+    migrating: a reader cannot bring it up to date."""
     newer = unknown_migrations(db)
     if newer:
         raise NewerSchema(
@@ -145,9 +146,10 @@ def _check_schema(db: Database, path: Path, create: bool) -> None:
     applied = migrations.applied(db)
     if not applied and db.table_names():
         raise NotADatabase(f"{path} is a SQLite database but not a newsmon one")
-    if not create and migrations.pending(db):
+    if not migrate and migrations.pending(db):
         raise OlderSchema(
-            f"{path} was written by an older newsmon: run `newsmon crawl` once to upgrade it"
+            f"{path} was written by an older newsmon: run `newsmon crawl` or `newsmon digest`"
+            " once to upgrade it"
         )
 
 
