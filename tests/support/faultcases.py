@@ -639,7 +639,7 @@ def measure_twice(bench: Bench, out: Outcome, _: None) -> None:
     with digest_db(bench, "twice") as (inbox, db_path, config):
         tokens = add_alerts(db_path, 0, 8)
         args = ("digest", "--db", str(db_path), "--config", str(config))
-        for _ in range(2):
+        for _run in range(2):
             out.saw(run(*args, limit=REFUSAL_LIMIT), REFUSAL_LIMIT)
         count_copies(out, inbox, tokens)
 
@@ -650,7 +650,7 @@ def refused_digest(out: Outcome, inbox: Inbox, db_path: Path, args: tuple[str, .
     out.refused(run(*args, limit=REFUSAL_LIMIT), REFUSAL_LIMIT)
     if inbox.messages():
         out.problems.append(f"{len(inbox.messages())} messages sent all the same")
-    if unsent(db_path) < owed:
+    elif unsent(db_path) < owed:
         out.lost += owed - unsent(db_path)
         out.problems.append(f"{owed - unsent(db_path)} alerts marked sent, not sent")
 
@@ -733,11 +733,12 @@ def header_zeroed(db_path: Path) -> None:
 
 
 def newer_migration(db_path: Path) -> None:
-    with closing(sqlite3.connect(db_path)) as db, db:
-        db.execute(
-            "insert into _sqlite_migrations (migration_set, name, applied_at) values (?, ?, ?)",
-            ["newsmon", "m999_written_by_a_newer_newsmon", "2099-01-01 00:00:00+00:00"],
-        )
+    with closing(sqlite3.connect(db_path)) as db:
+        with db:
+            db.execute(
+                "insert into _sqlite_migrations (migration_set, name, applied_at) values (?, ?, ?)",
+                ["newsmon", "m999_written_by_a_newer_newsmon", "2099-01-01 00:00:00+00:00"],
+            )
         db.execute("pragma wal_checkpoint(truncate)")
 
 
@@ -898,8 +899,8 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase("digests", "twice-in-a-row", measure_twice),
     *(
-        FaultCase("digests", f"settings-{line.split()[0]}", measure_bad_setting, line)
-        for line in ('since = "fortnight"', 'since = "0s"')
+        FaultCase("digests", f"settings-since-{i}", measure_bad_setting, line)
+        for i, line in enumerate(('since = "fortnight"', 'since = "0s"'))
     ),
     *(FaultCase("digests", f"to-{i}", measure_to, to) for i, to in enumerate(RECIPIENTS)),
     *(FaultCase("digests", f"missing-db-{n}", measure_missing_db, n) for n in READ_COMMANDS),

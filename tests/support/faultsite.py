@@ -94,7 +94,8 @@ def nested(tag: str, count: int, closed: bool = False) -> Body:
         text = page(a)
         opened = f"<{tag} class='wrap'>" * count
         closing = f"</{tag}>" * count if closed else ""
-        return text.replace("<body>", "<body>" + opened).replace("</body>", closing + "</body>")
+        text = text.replace("<body>", "<body>" + opened).replace("</body>", closing + "</body>")
+        return text.encode()
 
     return body
 
