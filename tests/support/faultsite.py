@@ -170,7 +170,8 @@ PAGES = (
 )
 
 # Sitemaps whose second entry has a <lastmod> in a form other than ISO 8601: every entry
-# must be followed all the same.
+# must be followed all the same. The entries after it come in the second life, when the
+# second is a stored article whose lastmod a revisit reads.
 LASTMODS = {
     "slashes": "2024/05/31",
     "dots": "31.05.2024",
@@ -187,13 +188,14 @@ def sitemap_paths(form: str) -> list[str]:
     return [f"/s/{form}-{i}.html" for i in range(SITEMAP_ENTRIES)]
 
 
-def sitemap(form: str) -> bytes:
+def sitemap(form: str, whole: bool) -> bytes:
     dates = ["2024-05-30", LASTMODS[form], None, "2024-06-01T08:00:00+08:00"]
+    paths = sitemap_paths(form)[: None if whole else 2]
     entries = "".join(
         f"<url><loc>{{base}}{path.lstrip('/')}</loc>"
         + (f"<lastmod>{escape(date)}</lastmod>" if date is not None else "")
         + "</url>"
-        for path, date in zip(sitemap_paths(form), dates, strict=True)
+        for path, date in zip(paths, dates, strict=False)
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -325,7 +327,7 @@ class FaultSite:
             pages = [f"/m/{name}.html" for name in LOOPS]
             send(h, 200, self.links(pages), {"Content-Type": "text/html; charset=utf-8"})
         elif path.startswith("/sitemaps/") and path[10:-4] in LASTMODS:
-            body = sitemap(path[10:-4]).replace(b"{base}", self.url.encode())
+            body = sitemap(path[10:-4], self.bad).replace(b"{base}", self.url.encode())
             send(h, 200, body, {"Content-Type": "application/xml"})
         elif path.startswith("/feeds/") and path[7:-4] in NOT_FEEDS:
             content_type, body = NOT_FEEDS[path[7:-4]]
