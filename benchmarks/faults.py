@@ -3,6 +3,7 @@ querying the database while crawls write, and a site whose every page goes bad; 
 tally.
 
     .venv/bin/python benchmarks/faults.py [--rounds 20] [--seconds 60] [--pairs 3] [--seed 1]
+    .venv/bin/python benchmarks/faults.py --classes [--only hangs]   # the fault classes only
 
 Everything runs for real: `newsmon` processes against a generated news site on 127.0.0.1
 (tests/support/sites.py), an SMTP server (aiosmtpd) in this process, `newsmon serve`
@@ -29,6 +30,12 @@ After every kill and after the resumed run: PRAGMA integrity_check, no duplicate
 (url), versions (article, version) or alerts (kind, subject), and nothing stored before lost;
 every alert reached the SMTP server at least once, and how often one arrived twice.
 
+- fault classes (tests/support/faultcases.py): corruption, pages skipped without a word,
+  hangs, digests, database errors, each a set of cases; one line per class: cases tried,
+  passed, articles corrupted, articles skipped without an error, hangs past the timeout,
+  tracebacks, alerts lost/doubled. Printed after the tally (alone with --classes); the exit
+  status is non-zero when a case failed. tests/test_fault_classes.py runs the same cases.
+
 The tally is rows (what, figure) made by the section functions in SECTIONS; another kind of
 fault is one more section. The drivers live in tests/support/ (kills.py, concurrency.py);
 tests/test_crashes.py and tests/test_concurrency.py run them with fewer rounds.
@@ -47,6 +54,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
     sys.path.insert(0, str(PROJECT))
 from tests.support.concurrency import concurrent_reads, parallel_crawls  # noqa: E402
+from tests.support.faultcases import (  # noqa: E402
+    CASES,
+    CLASSES,
+    COLUMNS,
+    Bench,
+    Outcome,
+    class_rows,
+    run_case,
+)
 from tests.support.hostile import HostileSite, crawl_both_lives  # noqa: E402
 from tests.support.kills import (  # noqa: E402
     concurrent_digests,
@@ -157,22 +173,53 @@ SECTIONS: list[Callable[[argparse.Namespace, Path], list[Row]]] = [
 ]
 
 
+def fault_classes(workdir: Path, only: list[str]) -> list[Outcome]:
+    """Every case of the chosen classes, run once; prints the table, a line per class."""
+    outcomes = []
+    with Bench(workdir / "classes") as bench:
+        for case in CASES:
+            if case.kind in only:
+                outcome = run_case(bench, case)
+                outcomes.append(outcome)
+                if not outcome.passed:
+                    print(f"  {case.id}: {'; '.join(outcome.problems)[:300]}", file=sys.stderr)
+    table = [("class", *COLUMNS), *class_rows(outcomes)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print(
+            "  ".join(
+                cell.rjust(w) if i else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return outcomes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="kill -9 rounds of each kind")
     parser.add_argument("--seconds", type=float, default=60, help="of concurrent reads")
     parser.add_argument("--seed", type=int, default=1, help="of the random kill moments")
     parser.add_argument("--pairs", type=int, default=3, help="runs of two crawls at once")
+    parser.add_argument("--classes", action="store_true", help="only the fault classes' table")
+    parser.add_argument(
+        "--only", action="append", choices=CLASSES, help="these fault classes (repeatable)"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="newsmon-faults-") as tmp:
-        for section in SECTIONS:
-            rows += section(args, Path(tmp))
-    width = max(len(what) for what, _ in rows)
-    for what, figure in rows:
-        print(f"{what:{width}}  {figure}")
-    print(f"{'(wall time)':{width}}  {time.monotonic() - started:.0f} s")
+        if not args.classes:
+            for section in SECTIONS:
+                rows += section(args, Path(tmp))
+            width = max(len(what) for what, _ in rows)
+            for what, figure in rows:
+                print(f"{what:{width}}  {figure}")
+            print()
+        outcomes = fault_classes(Path(tmp), args.only or list(CLASSES))
+    print(f"(wall time {time.monotonic() - started:.0f} s)")
+    if not all(o.passed for o in outcomes if o.tried):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
