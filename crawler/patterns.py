@@ -2,7 +2,8 @@
 
 Python's regex engine backtracks: ``^/(a+)+$`` against a long path of a's followed by one other
 character tries every way of splitting the a's, and a crawl matching links against it hangs.
-The danger has a shape that the parsed pattern shows: a repeat without an upper bound whose
+The danger has a shape that the parsed pattern shows: a repeat without an upper bound (or with
+a bound above a few) whose
 body can match the same text in more than one way. Two ways are recognised, and a pattern
 with either is refused: a part of variable length inside the body (another repeat, an optional
 part) that nothing in the body keeps apart, and alternatives that can start with the same
@@ -35,6 +36,7 @@ from re._constants import (
 from typing import Any
 
 REPEATS = (MAX_REPEAT, MIN_REPEAT)
+MAX_SAFE_BOUND = 2
 # A class this small is compared character by character; a wider one counts as overlapping.
 MAX_ENUMERATED = 256
 CATEGORY_PATTERNS = {
@@ -56,7 +58,9 @@ def backtracking_risk(pattern: str) -> str | None:
 
 def _risk(nodes: list[Node]) -> str | None:
     for op, av in nodes:
-        if op in REPEATS and av[1] == MAXREPEAT:
+        # A bounded repeat of an ambiguous body is as bad once the bound is more than a few:
+        # ``(.*a){20}`` tries on the order of n**20 splits.
+        if op in REPEATS and (av[1] == MAXREPEAT or av[1] > MAX_SAFE_BOUND):
             body = list(av[2])
             reason = _ambiguous(body)
             if reason:
