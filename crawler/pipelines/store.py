@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from crawler.classify import Tags
@@ -12,6 +13,7 @@ from crawler.db import Store, open_db
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.sources import Source
+from crawler.suspect import Body, suspect_change
 
 Count = Callable[[str, int], Any]
 
@@ -35,6 +37,18 @@ class RunWriter:
         tags: Tags | None = None,
         tokens: str | None = None,
     ) -> None:
+        """Store one fetch and what it held. A page that reads as a bad fetch of the article
+        stored at its URL (:func:`suspect_change`) is a fetch with an error instead: the
+        stored article stays as it was, stays due, and raises nothing."""
+        if fetch.kind == "article" and fetch.error is None and fetch.status != 304:
+            stored = self.store.stored_body(fetch.url)
+            fetched = (
+                None if article is None else Body(article.text, article.quality, article.flags)
+            )
+            problem = None if stored is None else suspect_change(stored, fetched)
+            if problem is not None:
+                fetch, article = replace(fetch, error=problem), None
+                self.count("newsmon/errors/suspect", 1)
         self.store.record_fetch(self.run_id, self.source.id, fetch.row())
         count_fetch(fetch, self.count)
         if fetch.status == 304 and fetch.kind == "article":
