@@ -42,6 +42,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
+LOG_FORMATTER = "crawler.logs.ItemUrls"  # items named by URL, never printed whole
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, in their places, as subclasses whose refusals say their kind (RequestRefused).
