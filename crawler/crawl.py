@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from crawler.db import Store, open_db
 from crawler.distributed import connect, read_plan, share_through_redis
 from crawler.locks import holder, lock_path, try_lock
 from crawler.logs import setup_logging
-from crawler.pipelines.store import finish_reason, unread
+from crawler.pipelines.store import DATABASE_ERROR, database_error, finish_reason, unread
 from crawler.progress import plural, progress_line
 from crawler.revisit import RevisitPlan
 from crawler.settings import build_settings
@@ -38,7 +39,7 @@ class SourceResult:
 
     @property
     def failed(self) -> bool:
-        return unread(self.stats)
+        return unread(self.stats) or DATABASE_ERROR in self.stats
 
     @property
     def errors_by_kind(self) -> Counter[str]:
@@ -96,7 +97,10 @@ def run_crawl(
         shared_plans = {s.id: read_plan(server, s.id, at) for s in sources}
         share_through_redis(crawl_settings, redis_url)
         return CrawlSummary(_crawl(sources, shared_plans, crawl_settings))
-    store = Store(open_db(db_path))
+    try:
+        store = Store(open_db(db_path))
+    except sqlite3.Error as exc:
+        return _database_failed(sources, db_path, exc)
     with ExitStack() as held:
         mine, skipped = [], []
         for source in sources:
@@ -111,16 +115,41 @@ def run_crawl(
             mine.append(source)
         # The plan is read under the lock: after the previous run of the source has ended.
         at = now()
-        plans = {source.id: store.crawl_plan(source.id, at) for source in mine}
-        store.db.close()
+        try:
+            plans = {source.id: store.crawl_plan(source.id, at) for source in mine}
+        except sqlite3.Error as exc:
+            return _database_failed(mine, db_path, exc, skipped)
+        finally:
+            store.db.close()
         if not mine:
             return CrawlSummary([], skipped)
         results = _crawl(mine, plans, crawl_settings)
-        store = Store(open_db(db_path))
-        for result in results:
-            store.record_finish_reason(result.source_id, at, finish_reason(result.stats))
-        store.db.close()
+        try:
+            store = Store(open_db(db_path))
+            for result in results:
+                store.record_finish_reason(result.source_id, at, finish_reason(result.stats))
+            store.db.close()
+        except sqlite3.Error as exc:
+            # A run the database stopped said so already, in its own line.
+            if not any(DATABASE_ERROR in r.stats for r in results):
+                print(
+                    f"{database_error(db_path, exc)}; how the runs ended is not recorded",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return CrawlSummary(results, skipped)
+
+
+def _database_failed(
+    sources: list[Source], db_path: str | Path, exc: sqlite3.Error, skipped: list[str] | None = None
+) -> CrawlSummary:
+    """A crawl that the database stopped before it began: one line says why, and each of
+    ``sources`` failed (no run of them could be recorded)."""
+    line = f"{database_error(db_path, exc)}; nothing crawled"
+    print(line, file=sys.stderr, flush=True)
+    return CrawlSummary(
+        [SourceResult(s.id, {DATABASE_ERROR: line}) for s in sources], skipped or []
+    )
 
 
 def _crawl(

@@ -45,6 +45,7 @@ from crawler.migrations import migrations, unknown_migrations
 from crawler.revisit import LastRun, RevisitPlan, crawl_plan, next_check
 from crawler.search import search_tokens
 from crawler.sources import Source
+from crawler.suspect import Body
 
 Outcome = Literal["new", "updated", "unchanged"]
 
@@ -302,6 +303,16 @@ class Store:
                 },
                 pk="url",
             )
+
+    def stored_body(self, url: str) -> Body | None:
+        """The body of the article stored at ``url``, as :func:`suspect_change` compares it."""
+        row = next(
+            self.db.query("select text, quality, flags from articles where url = ?", [url]), None
+        )
+        if row is None:
+            return None
+        flags = tuple(json.loads(row["flags"])) if row["flags"] else ()
+        return Body(row["text"], 1.0 if row["quality"] is None else row["quality"], flags)
 
     def save_article(
         self,

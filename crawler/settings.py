@@ -29,6 +29,10 @@ REDIRECT_MAX_TIMES = 5
 # holds for the decompressed body too (a gzip bomb).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+# A body shorter than its Content-Length (the connection closed mid-body) is a failed download,
+# never a page: kept, it would become a truncated new version of its article. (Scrapy's
+# default; stated because crawler.integrity relies on it, and catches the rest.)
+DOWNLOAD_FAIL_ON_DATALOSS = True
 # Responses whose items are still in the pipelines, in bytes; over it Scrapy downloads nothing
 # more. CONCURRENT_ITEMS bounds only the items of one response: this bounds them all, and so
 # the pages waiting for the extract workers. ~100 article pages keep the workers busy; Scrapy's
@@ -38,6 +42,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
+LOG_FORMATTER = "crawler.logs.ItemUrls"  # items named by URL, never printed whole
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, in their places, as subclasses whose refusals say their kind (RequestRefused).
@@ -49,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.MetaRefresh": 580,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.Decompression": 590,
+    # Responses pass it before decompression (590): it reads a compressed body as sent.
+    "crawler.integrity.CutShort": 595,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.Redirect": 600,
     # After the offsite filter (no lookup for a host that is off the source anyway), before

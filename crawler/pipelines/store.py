@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
+
+from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.classify import Tags
 from crawler.clock import now
@@ -12,8 +19,10 @@ from crawler.db import Store, open_db
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.sources import Source
+from crawler.suspect import Body, suspect_change
 
 Count = Callable[[str, int], Any]
+log = logging.getLogger(__name__)
 
 
 class RunWriter:
@@ -35,6 +44,18 @@ class RunWriter:
         tags: Tags | None = None,
         tokens: str | None = None,
     ) -> None:
+        """Store one fetch and what it held. A page that reads as a bad fetch of the article
+        stored at its URL (:func:`suspect_change`) is a fetch with an error instead: the
+        stored article stays as it was, stays due, and raises nothing."""
+        if fetch.kind == "article" and fetch.error is None and fetch.status != 304:
+            stored = self.store.stored_body(fetch.url)
+            fetched = (
+                None if article is None else Body(article.text, article.quality, article.flags)
+            )
+            problem = None if stored is None else suspect_change(stored, fetched)
+            if problem is not None:
+                fetch, article = replace(fetch, error=problem), None
+                self.count("newsmon/errors/suspect", 1)
         self.store.record_fetch(self.run_id, self.source.id, fetch.row())
         count_fetch(fetch, self.count)
         if fetch.status == 304 and fetch.kind == "article":
@@ -49,8 +70,9 @@ class RunWriter:
                 new_policies = self.store.save_tags(article_id, tags, seen_at)
                 self.count("newsmon/policies/new", len(new_policies))
 
-    def finish(self, stats: dict[str, Any]) -> None:
-        """Close the run with the crawl's ``newsmon/*`` stats."""
+    def finish(self, stats: dict[str, Any], error: str | None = None) -> None:
+        """Close the run with the crawl's ``newsmon/*`` stats; an ``error`` that stopped it
+        (a database write that failed) makes it a failed run with that error."""
         counts = {
             "pages": stats.get("newsmon/pages", 0),
             "articles_new": stats.get("newsmon/articles/new", 0),
@@ -58,14 +80,12 @@ class RunWriter:
             "articles_unchanged": stats.get("newsmon/articles/unchanged", 0),
             "errors": stats.get("newsmon/errors", 0),
         }
-        failed = unread(stats)
+        failed = error is not None or unread(stats)
         capped = stats.get("newsmon/capped")
         error = (
-            self.store.last_error(self.run_id)
-            if failed
-            else f"stopped after max_pages = {capped} requests"
-            if capped
-            else None
+            error
+            or (self.store.last_error(self.run_id) if failed else None)
+            or (f"stopped after max_pages = {capped} requests" if capped else None)
         )
         self.store.finish_run(
             self.run_id,
@@ -102,33 +122,83 @@ def unread(stats: dict[str, Any]) -> bool:
     return not stats.get("newsmon/listing_pages_ok") and (bool(asked) or not shared)
 
 
+# Where a crawl's stats hold the database error that stopped a source's run.
+DATABASE_ERROR = "newsmon/database_error"
+STOPPED = "database_error"  # the finish reason of a run stopped by one
+
+
 class StorePipeline:
-    """Writes each crawled item through a :class:`RunWriter` into the crawl's database."""
+    """Writes each crawled item through a :class:`RunWriter` into the crawl's database.
+
+    A write the database refuses (a damaged file, a disk I/O error, a lock held too long)
+    stops the source's run: every later write would fail the same way, and a run that went
+    on would end "ok" with nothing stored. The run is then recorded failed if the database
+    still takes that, and the crawl ends with one line naming the error."""
 
     def __init__(self, crawler: Any):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.store = Store(open_db(crawler.settings.get("NEWSMON_DB")))
+        self.path = crawler.settings.get("NEWSMON_DB")
+        self.store: Store | None = None
         self.writer: RunWriter | None = None
+        self.error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.writer = RunWriter(self.store, self.crawler.spider.source, self.stats.inc_value)
+        with self._database():
+            self.store = Store(open_db(self.path))
+            self.writer = RunWriter(self.store, self.crawler.spider.source, self.stats.inc_value)
+        if self.error is not None:
+            raise CloseSpider(STOPPED)  # how a component that cannot start closes its spider
 
     def process_item(self, item: Fetch | Page) -> Fetch | Page:
-        assert self.writer is not None
+        if self.writer is None or self.error is not None:
+            return item  # the run stopped on a database error: the spider is closing
         started = time.process_time()
-        if isinstance(item, Page):
-            self.writer.write(item.fetch, item.article, item.tags, item.search_tokens)
-        else:
-            self.writer.write(item)
+        with self._database():
+            if isinstance(item, Page):
+                self.writer.write(item.fetch, item.article, item.tags, item.search_tokens)
+            else:
+                self.writer.write(item)
+        if self.error is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=STOPPED))
+            return item
         self.stats.inc_value("newsmon/time/store", time.process_time() - started)
         return item
 
     def close_spider(self) -> None:
-        assert self.writer is not None
-        self.writer.finish(self.stats.get_stats())
-        self.store.db.close()
+        outcome = ""
+        if self.writer is not None:
+            try:
+                self.writer.finish(self.stats.get_stats(), self.error)
+                outcome = "; the run is recorded failed"
+            except sqlite3.Error as exc:
+                outcome = f"; the run could not be recorded either ({_reason(exc)})"
+        elif self.error is not None:
+            outcome = "; the run could not be recorded"
+        if self.store is not None:
+            self.store.db.close()
+        if self.error is not None:
+            source = self.crawler.spider.source.id
+            log.error("%s: %s, crawl of the source stopped%s", source, self.error, outcome)
+
+    @contextmanager
+    def _database(self) -> Iterator[None]:
+        """Note the first database error met inside: the run stops on it."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self.error = database_error(self.path, exc)
+            self.stats.set_value(DATABASE_ERROR, self.error)
+
+
+def database_error(path: Any, exc: sqlite3.Error) -> str:
+    """The database error ``exc`` of the file at ``path``, as one line."""
+    return f"database error in {path}: {_reason(exc)}"
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0]

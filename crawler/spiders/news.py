@@ -40,6 +40,7 @@ from crawler import paths
 from crawler.clock import now
 from crawler.errors import LinkTooLong, RequestRefused
 from crawler.extract.decode import not_a_page
+from crawler.integrity import META_KEY as CUT_SHORT
 from crawler.items import Fetch, Page
 from crawler.revisit import RevisitPlan, lastmod_moment
 from crawler.sources import Source, load_sources
@@ -341,9 +342,12 @@ class NewsSpider(scrapy.Spider):
         content_type = _header(headers, b"Content-Type")
         kind = response.meta["kind"]
         # A sitemap may come gzipped; _sitemap looks at it unpacked.
+        cut = response.meta.get(CUT_SHORT)
+        if cut is not None:
+            self.crawler.stats.inc_value("newsmon/errors/cut_short")
         problem = (
             not_a_page(response.body, content_type)
-            if response.status != 304 and kind != "sitemap"
+            if response.status != 304 and kind != "sitemap" and cut is None
             else None
         )
         return Fetch(
@@ -356,7 +360,7 @@ class NewsSpider(scrapy.Spider):
             content_type=content_type,
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
-            error=f"not a web page: {problem}" if problem else None,
+            error=cut or (f"not a web page: {problem}" if problem else None),
         )
 
     def failed(self, failure: Failure) -> Iterator[Fetch]:

@@ -9,6 +9,7 @@ on with the rest, and lose nothing it stored before.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import struct
 import subprocess
@@ -253,6 +254,56 @@ def cut_short(h: Handler, a: DemoArticle) -> None:
     h.close_connection = True
 
 
+def cut_mid_body(h: Handler, a: DemoArticle) -> None:
+    # Content-Length 5000, 2000 bytes, then the connection closes.
+    body = (article_html(a) + "<!-- " + "x" * 5000 + " -->").encode()
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Content-Length", "5000")
+    h.end_headers()
+    h.wfile.write(body[:2000])
+    h.close_connection = True
+
+
+def chunked_cut(h: Handler, a: DemoArticle) -> None:
+    body = article_html(a).encode()
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    half = body[: len(body) // 2]
+    h.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+    h.close_connection = True  # no last chunk: the body never ends
+
+
+def gzip_cut(h: Handler, a: DemoArticle) -> None:
+    packed = gzip.compress(article_html(a).encode())
+    # The length announced is the length sent: only the stream itself shows it is cut.
+    send(
+        h,
+        200,
+        packed[: len(packed) * 3 // 5],
+        {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
+    )
+
+
+def html_cut(h: Handler, a: DemoArticle) -> None:
+    page = article_html(a).encode()
+    send(h, 200, page[: len(page) * 45 // 100], {"Content-Type": "text/html; charset=utf-8"})
+
+
+def bad_bytes(h: Handler, a: DemoArticle) -> None:
+    page = bytearray(article_html(a).encode())
+    for i in range(page.index(b"</h1>"), len(page), 200):
+        page[i] = 0xFF
+    send(h, 200, bytes(page), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def maintenance(h: Handler, a: DemoArticle) -> None:
+    page = "<html><head><title>系统维护</title></head><body><p>系统维护中，请稍后访问。</p></body>"
+    send(h, 200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
 def elsewhere(host: str, path: str = "/a/sound.html") -> Callable[[Handler], str]:
     return lambda h: f"http://{host}:{h.server.server_port}{path}"
 
@@ -318,6 +369,12 @@ CASES = (
         redirect(elsewhere("example.com")),
     ),
     Case("robots-forbidden", "Forbidden by robots.txt", sound, before=False),
+    Case("cut-mid-body", "connection lost before the response was complete", cut_mid_body),
+    Case("chunked-cut", "connection lost before the response was complete", chunked_cut),
+    Case("gzip-cut", "gzip stream cut short", gzip_cut),
+    Case("html-cut", "suspect: ", html_cut),
+    Case("bad-bytes", "suspect: ", bad_bytes),
+    Case("maintenance", "suspect: no article in the page any more", maintenance),
 )
 ROBOTS_TXT = b"User-agent: *\nDisallow: /a/robots-forbidden.html\n"
 
