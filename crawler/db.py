@@ -304,6 +304,18 @@ class Store:
                 pk="url",
             )
 
+    def last_held(self, url: str) -> str | None:
+        """The text hash of the body that the last fetch of ``url`` held as suspect, if it did."""
+        row = next(
+            self.db.query(
+                "select held_hash from fetches where url = ? and kind = 'article'"
+                " order by id desc limit 1",
+                [url],
+            ),
+            None,
+        )
+        return row["held_hash"] if row else None
+
     def stored_body(self, url: str) -> Body | None:
         """The body of the article stored at ``url``, as :func:`suspect_change` compares it."""
         row = next(

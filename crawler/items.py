@@ -23,6 +23,8 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+    # A fetch held as suspect: the hash of the body it held (crawler/suspect.py).
+    held_hash: str | None = None
 
     def row(self) -> dict[str, Any]:
         return dict(self.__dict__)

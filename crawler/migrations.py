@@ -342,6 +342,14 @@ def m009_search_terms(db: Database) -> None:
         db.execute(trigger[0])
 
 
+
+@migrations()
+def m010_held_fetches(db: Database) -> None:
+    """A fetch held as suspect keeps the hash of the body it held (crawler/suspect.py): the same
+    sound body on the next run is the page's new text, not another bad fetch."""
+    db.table("fetches").add_column("held_hash", str)
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.

@@ -57,15 +57,33 @@ class Body:
         return max(len(MOJIBAKE.findall(self.text)), bad_bytes)
 
 
-def suspect_change(stored: Body, fetched: Body | None) -> str | None:
+def suspect_change(stored: Body, fetched: Body | None, held_before: bool = False) -> str | None:
     """Why ``fetched`` (None: the page held no article) looks like a bad fetch of the stored
-    article rather than an edit of it, as the line its fetch records; None for a real change."""
+    article rather than an edit of it, as the line its fetch records; None for a real change.
+
+    A sound body that is only much shorter, or ends mid-paragraph, may be the page as its
+    editors cut it: held once, it is taken as the new text when the very same body comes
+    again on a later run (``held_before``). A damaged body is held however often it comes."""
     if fetched is None:
         return f"suspect: no article in the page any more (stored: {len(stored.chars)} characters)"
     old, new = stored.chars, fetched.chars
     reasons = []
+    damaged = _damage_reasons(stored, fetched)
     if len(new) < MIN_KEPT_SHARE * len(old):
         reasons.append(f"body {len(old)} → {len(new)} characters")
+    if _cut_off(stored.text, fetched.text):
+        reasons.append("cut off mid-paragraph")
+    if held_before and not damaged:
+        return None
+    reasons += damaged
+    return f"suspect: text quality dropped ({'; '.join(reasons)})" if reasons else None
+
+
+def _damage_reasons(stored: Body, fetched: Body) -> list[str]:
+    """What broke in ``fetched``: bad characters, a lower quality score, fewer Chinese ones,
+    or Chinese characters the stored text never used (a page read in the wrong charset)."""
+    old, new = stored.chars, fetched.chars
+    reasons = []
     old_damage, new_damage = _per_thousand(stored.damage, old), _per_thousand(fetched.damage, new)
     if new_damage - old_damage > MAX_NEW_DAMAGE_PER_THOUSAND:
         reasons.append(f"{fetched.damage} replacement or mojibake characters")
@@ -74,15 +92,13 @@ def suspect_change(stored: Body, fetched: Body | None) -> str | None:
     old_cjk, new_cjk = _cjk_share(old), _cjk_share(new)
     if old_cjk - new_cjk > MAX_CJK_SHARE_DROP:
         reasons.append(f"Chinese characters {old_cjk:.0%} → {new_cjk:.0%} of the body")
-    if _cut_off(stored.text, fetched.text):
-        reasons.append("cut off mid-paragraph")
     known = set(old)
     new_cjk_chars = _CJK_CHAR.findall(new)
     if new_cjk_chars and old_cjk:
         share = sum(c in known for c in new_cjk_chars) / len(new_cjk_chars)
         if share < MIN_KNOWN_CHAR_SHARE:
             reasons.append(f"only {share:.0%} of its Chinese characters occur in the stored body")
-    return f"suspect: text quality dropped ({'; '.join(reasons)})" if reasons else None
+    return reasons
 
 
 _CJK_CHAR = re.compile(f"[{CJK}]")

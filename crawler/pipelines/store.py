@@ -15,7 +15,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.classify import Tags
 from crawler.clock import now
-from crawler.db import Store, open_db
+from crawler.db import Store, open_db, text_hash
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.sources import Source
@@ -46,15 +46,23 @@ class RunWriter:
     ) -> None:
         """Store one fetch and what it held. A page that reads as a bad fetch of the article
         stored at its URL (:func:`suspect_change`) is a fetch with an error instead: the
-        stored article stays as it was, stays due, and raises nothing."""
+        stored article stays as it was, stays due, and raises nothing; the fetch keeps the
+        hash of the body it held, so that the same sound body on a later run is taken."""
         if fetch.kind == "article" and fetch.error is None and fetch.status != 304:
             stored = self.store.stored_body(fetch.url)
             fetched = (
                 None if article is None else Body(article.text, article.quality, article.flags)
             )
-            problem = None if stored is None else suspect_change(stored, fetched)
+            held = None if article is None else text_hash(article.text)
+            problem = (
+                None
+                if stored is None
+                else suspect_change(
+                    stored, fetched, held is not None and self.store.last_held(fetch.url) == held
+                )
+            )
             if problem is not None:
-                fetch, article = replace(fetch, error=problem), None
+                fetch, article = replace(fetch, error=problem, held_hash=held), None
                 self.count("newsmon/errors/suspect", 1)
         self.store.record_fetch(self.run_id, self.source.id, fetch.row())
         count_fetch(fetch, self.count)
