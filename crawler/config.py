@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.clock import duration_seconds
+from crawler.files import read_text
 
 CONFIG_ENV = "NEWSMON_CONFIG"
 DEFAULT_FILE = Path("newsmon.toml")
@@ -148,9 +149,11 @@ def load_config(path: Path | None = None) -> Config:
     data: dict[str, Any] = {}
     if path is not None:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+            data = tomllib.loads(read_text(path))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: {exc}") from None
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read the settings file: {exc}") from None
     return parse_config(deep_merge(DEFAULTS, data), path)
 
 

@@ -12,7 +12,6 @@ import dataclasses
 import difflib
 import math
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from apscheduler.triggers.cron import CronTrigger
 
 from crawler.clock import duration_seconds
+from crawler.files import not_a_file, read_text
 from crawler.patterns import backtracking_risk
 from crawler.urls import canonical_host, canonical_url
 
@@ -201,9 +201,9 @@ def load_sources(paths: Iterable[str | Path]) -> list[Source]:
     problems: list[str] = []
     sources: list[Source] = []
     for path in files:
-        not_a_file = _not_a_file(path)
-        if not_a_file:
-            problems.append(f"{path}: cannot read seed file: {not_a_file}")
+        problem = not_a_file(path)
+        if problem:
+            problems.append(f"{path}: cannot read seed file: {problem}")
         else:
             sources.extend(_load_file(path, problems))
     _check_unique(sources, problems)
@@ -212,24 +212,9 @@ def load_sources(paths: Iterable[str | Path]) -> list[Source]:
     return sources
 
 
-def _not_a_file(path: Path) -> str | None:
-    """Why ``path`` is not a regular file to read, or None: opening a FIFO for reading would
-    wait for a writer for ever, and a directory or a dangling link cannot be read at all."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return "a link to nothing" if path.is_symlink() else "no such file"
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    if stat.S_ISREG(mode):
-        return None
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
-    return next((f"{kind}, not a file" for test, kind in kinds if test(mode)), "not a regular file")
-
-
 def _load_file(path: Path, problems: list[str]) -> list[Source]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         problems.append(f"{path}: cannot read seed file: {exc}")

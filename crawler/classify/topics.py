@@ -28,6 +28,7 @@ from typing import Any
 from ahocorasick_rs import AhoCorasick, MatchKind
 
 from crawler.clean.script import to_simplified
+from crawler.files import read_text
 from crawler.paths import package_path
 from crawler.text import ASCII_STOPS, FULL_STOPS
 
@@ -240,7 +241,7 @@ def _merge(data: dict[str, Any], raw: dict[str, Any]) -> None:
 def _checked(path: Path, known_topics: set[str]) -> dict[str, Any]:
     """One taxonomy file's contents, or a TaxonomyError naming the file for each problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         raw = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TaxonomyError([f"{path}: cannot read taxonomy file: {exc}"]) from exc
