@@ -111,11 +111,15 @@ def link_items() -> Iterator[str]:
 
 
 def article_page(size: int) -> bytes:
-    head = HEAD + nav() + (
-        '<div class="crumb">当前位置：<a href="/">首页</a> &gt;&gt; 政策解读 &gt;&gt; 正文</div>'
-        f'<div class="article"><h1>{TITLE}</h1>'
-        '<div class="info">2023-05-31 18:20 来源：深圳特区报 作者：记者 陈晓</div>'
-        '<div class="content" id="content">\n'
+    head = (
+        HEAD
+        + nav()
+        + (
+            '<div class="crumb">当前位置：<a href="/">首页</a> &gt;&gt; 政策解读 &gt;&gt; 正文</div>'
+            f'<div class="article"><h1>{TITLE}</h1>'
+            '<div class="info">2023-05-31 18:20 来源：深圳特区报 作者：记者 陈晓</div>'
+            '<div class="content" id="content">\n'
+        )
     )
     tail = "</div><p>（责任编辑：刘洋）</p></div>" + related(20) + footer()
     return grown(head, tail, article_passes(), size)

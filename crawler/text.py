@@ -7,9 +7,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from functools import cache
-from itertools import accumulate
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from itertools import accumulate
 
 # The CJK Unified Ideographs: every character of modern Chinese text, Simplified or Traditional.
 HAN = "\u4e00-\u9fff"

@@ -384,7 +384,6 @@ def _hits(tax: Taxonomy, text: str) -> list[tuple[int, int, str, int, float]]:
     return sorted(found)
 
 
-
 def _evidence(text: str, ends: list[int], sentence: int, cue: int) -> str:
     """The sentence, cut around the cue at ``cue`` when it is too long to read at a glance."""
     start = ends[sentence - 1] if sentence else 0
