@@ -52,7 +52,6 @@ class Tags:
             "keywords": list(self.keywords),
             "amounts": [asdict(a) for a in self.amounts],
             "events": [asdict(e) for e in self.events],
-            "truncated_for_tagging": self.truncated_for_tagging,
         }
 
 
