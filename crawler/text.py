@@ -4,9 +4,12 @@ classes, spaces, sentence ends, and the word lists kept as data files."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from itertools import accumulate
 
 # The CJK Unified Ideographs: every character of modern Chinese text, Simplified or Traditional.
 HAN = "\u4e00-\u9fff"
@@ -40,3 +43,39 @@ def words(name: str) -> tuple[str, ...]:
 def alternation(name: str) -> str:
     """The words of list ``name`` as a regex alternation, in file order."""
     return "|".join(map(re.escape, words(name)))
+
+
+class Spans:
+    """Spans of a text, asked whether any of them overlaps a range in log time (a long page
+    has thousands of spans and of ranges to ask about)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]):
+        ordered = sorted(spans)
+        self._starts = [start for start, _ in ordered]
+        # The furthest end of the spans up to each one: they may overlap and nest.
+        self._reach = list(accumulate((end for _, end in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether a span shares a character with ``start:end``."""
+        i = bisect_left(self._starts, end)
+        return i > 0 and self._reach[i - 1] > start
+
+
+class Marks:
+    """Where the characters that ``mark`` matches (one at a time: line breaks, sentence ends)
+    sit in a text, to find the nearest before or after a position in log time; searching the
+    text from its start for each mention made long pages quadratic."""
+
+    def __init__(self, text: str, mark: re.Pattern[str]):
+        self._at = [m.start() for m in mark.finditer(text)]
+        self.length = len(text)
+
+    def start_of(self, at: int) -> int:
+        """Where the stretch holding ``at`` begins: just after the last mark before it, or 0."""
+        i = bisect_left(self._at, at)
+        return self._at[i - 1] + 1 if i else 0
+
+    def end_of(self, at: int) -> int:
+        """Where the stretch holding ``at`` ends: at the first mark from it on, or the end."""
+        i = bisect_left(self._at, at)
+        return self._at[i] if i < len(self._at) else self.length

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crawler.clean.script import to_simplified
-from crawler.text import FULL_STOPS
+from crawler.text import FULL_STOPS, Marks
 
 TITLE = re.compile(r"《([^《》\n]{2,80})》")
 # A parenthesised year or year range closing a title: （2023—2024年）, (2021-2025), （试行）.
@@ -95,22 +95,24 @@ def find_policies(
     ``places_in`` names the places in a short text (the region tagger's); ``year`` is the
     article's, to complete dates such as 5月31日."""
     mentions: dict[str, PolicyMention] = {}
-    events: list[Event] = []
+    events: dict[str, Event] = {}  # by policy: the first release reported
+    clauses = Marks(text, CLAUSE_START)
     for match in TITLE.finditer(text):
-        raw = match.group(1)
-        if kind_of(normalise_title(raw)) != "policy":
+        title = normalise_title(match.group(1))
+        # A title named again after its release adds nothing (a long page names one thousands
+        # of times).
+        if title in events or kind_of(title) != "policy":
             continue
-        title = normalise_title(raw)
         before = _between_titles(_clause_before(text, match.start()))
         region = _issuing_region(title, before, places_in)
         date = _date(before, year)
         if title not in mentions:
-            mentions[title] = PolicyMention(title, region, date, _sentence(text, match))
+            mentions[title] = PolicyMention(title, region, date, _sentence(text, clauses, match))
         release = RELEASE.search(before)
-        if release and title not in {event.policy for event in events}:
+        if release:
             issuer = _issuer(before[: release.start()], region)
-            events.append(Event(date, issuer, release.group(1), title))
-    return tuple(mentions.values()), tuple(events)
+            events[title] = Event(date, issuer, release.group(1), title)
+    return tuple(mentions.values()), tuple(events.values())
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -162,7 +164,6 @@ def _issuer(subject: str, region: str | None) -> str:
     return region or "未知"
 
 
-def _sentence(text: str, match: re.Match[str]) -> str:
-    start = max((m.end() for m in CLAUSE_START.finditer(text, 0, match.start())), default=0)
-    end = CLAUSE_START.search(text, match.end())
-    return text[start : end.end() if end else len(text)].strip()
+def _sentence(text: str, clauses: Marks, match: re.Match[str]) -> str:
+    """The clause naming the title, with the mark that ends it."""
+    return text[clauses.start_of(match.start()) : clauses.end_of(match.end()) + 1].strip()

@@ -21,7 +21,7 @@ import jieba
 from crawler.classify.gazetteer import Entry, Gazetteer, Place, load_gazetteer
 from crawler.clean.script import to_simplified
 from crawler.clean.structure import jieba_frequencies
-from crawler.text import ASCII_STOPS, FULL_STOPS, HAN, SEMICOLONS, words
+from crawler.text import ASCII_STOPS, FULL_STOPS, HAN, SEMICOLONS, Marks, Spans, words
 
 NATIONAL = "全国"
 MAX_PRIMARY = 5
@@ -66,6 +66,7 @@ PERSON_AFTER = re.compile(
 # Verbs that make the next name a place: 落户萧山, 位于海珠.
 LOCATIVE = re.compile(r"(?:在|位于|地处|落户|落地|来到|前往|赴|抵达|扎根|坐落于|走进|来自|途经)$")
 SENTENCE_END = re.compile(f"[{FULL_STOPS}{ASCII_STOPS}{SEMICOLONS}\n]")
+LINE_BREAK = re.compile("\n")
 HEADING_CHARS = 12  # a line this short that names a place heads a section about it
 LEAD_CHARS = 200  # the lead: the first paragraph, at most this long
 # Weights of a mention by where it is, for primary: the title decides, the lead and headings
@@ -128,11 +129,13 @@ def tag_regions(text: str, title: str | None = None) -> RegionTags:
     title = to_simplified(title) if title else ""
     in_title = _mentions(title, gazetteer) if title else []
     in_body = _mentions(text, gazetteer)
-    first: dict[str, tuple[str, int]] = {}
+    first: dict[str, str] = {}  # each place named → the first sentence naming it
     for source, mentions in ((title, in_title), (text, in_body)):
+        stops = Marks(source, SENTENCE_END)
         for mention in mentions:
             for place in mention.places:
-                first.setdefault(place.name, (source, mention.start))
+                if place.name not in first:
+                    first[place.name] = _sentence(source, stops, mention.start)
     mentioned = tuple(first)
     implied = {
         parent.name: None
@@ -147,7 +150,7 @@ def tag_regions(text: str, title: str | None = None) -> RegionTags:
         mentioned=mentioned,
         primary=primary,
         implied=tuple(implied),
-        evidence={name: _sentence(source, at) for name, (source, at) in first.items()},
+        evidence=first,
         places={name: known for name in names if (known := gazetteer.place(name))},
     )
 
@@ -161,15 +164,18 @@ def places_in(text: str) -> tuple[str, ...]:
 def _mentions(text: str, gazetteer: Gazetteer) -> list[_Mention]:
     """Every place mention in ``text``, in order, each resolved to its place(s)."""
     found = sorted(gazetteer.find(text), key=lambda f: (f[0], f[0] - f[1]))
-    hidden = [(s, e) for s, e, word in found if word in gazetteer.not_places]
+    not_places = Spans((s, e) for s, e, word in found if word in gazetteer.not_places)
+    # How far the organisations' names found so far reach: they start where a candidate did,
+    # so before every candidate still to come.
+    organisations = 0
     accepted: list[_Candidate] = []
     for start, end, alias in found:
         entry = gazetteer.lookup(alias)
-        if entry is None or any(s < end and start < e for s, e in hidden):
+        if entry is None or organisations > start or not_places.overlaps(start, end):
             continue
         organisation = ORGANISATION.match(text, end)
         if organisation:  # hides the bracketed campus too, whether jieba cut the name whole or not
-            hidden.append((start, organisation.end()))
+            organisations = max(organisations, organisation.end())
             continue
         if not _is_word(text, start, end, gazetteer):
             continue
@@ -300,17 +306,19 @@ def _primary(text: str, in_title: list[_Mention], in_body: list[_Mention]) -> tu
     """The places the article is about: its title's, else those with a good share of the
     weighted mentions; 全国 when no place stands out."""
     score: dict[str, float] = {}
-    lead_end = min(_line_end(text, 0), LEAD_CHARS)
+    lines = Marks(text, LINE_BREAK)
+    lead_end = min(lines.end_of(0), LEAD_CHARS)
     for mention in in_body:
+        # Only the few characters before the mention can end in 发自 (or 发自 and a line break).
+        before = max(0, mention.start - 3)
         if DATELINE_AFTER.match(text, mention.end) or DATELINE_BEFORE.search(
-            text, 0, mention.start
+            text, before, mention.start
         ):
             continue
-        line_start = text.rfind("\n", 0, mention.start) + 1
         weight = BODY_WEIGHT
         if mention.start < lead_end:
             weight = LEAD_WEIGHT
-        elif _line_end(text, mention.end) - line_start <= HEADING_CHARS:
+        elif lines.end_of(mention.end) - lines.start_of(mention.start) <= HEADING_CHARS:
             weight = HEADING_WEIGHT
         _count(score, mention, weight)
     titled = [p.name for m in in_title for p in m.places]
@@ -331,11 +339,6 @@ def _primary(text: str, in_title: list[_Mention], in_body: list[_Mention]) -> tu
     return tuple(chosen[:MAX_PRIMARY])
 
 
-def _line_end(text: str, at: int) -> int:
-    end = text.find("\n", at)
-    return len(text) if end < 0 else end
-
-
 def _count(score: dict[str, float], mention: _Mention, weight: float) -> None:
     for place in mention.places:
         share = weight * (MACRO_WEIGHT if place.level == "macro" else 1.0)
@@ -344,11 +347,9 @@ def _count(score: dict[str, float], mention: _Mention, weight: float) -> None:
             score[place.parent] = score.get(place.parent, 0.0) + CHILD_SHARE * share
 
 
-def _sentence(text: str, at: int) -> str:
-    """The sentence of ``text`` around position ``at``."""
-    start = max((m.end() for m in SENTENCE_END.finditer(text, 0, at)), default=0)
-    end = SENTENCE_END.search(text, at)
-    return text[start : end.end() if end else len(text)].strip()
+def _sentence(text: str, stops: Marks, at: int) -> str:
+    """The sentence of ``text`` around position ``at``, with the mark that ends it."""
+    return text[stops.start_of(at) : stops.end_of(at) + 1].strip()
 
 
 @cache

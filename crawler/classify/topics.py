@@ -30,7 +30,7 @@ from ahocorasick_rs import AhoCorasick, MatchKind
 from crawler.clean.script import to_simplified
 from crawler.files import read_text
 from crawler.paths import package_path
-from crawler.text import ASCII_STOPS, FULL_STOPS
+from crawler.text import ASCII_STOPS, FULL_STOPS, Spans
 
 SHIPPED = package_path("classify", "data", "taxonomy.toml")
 TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -370,6 +370,9 @@ def _hits(tax: Taxonomy, text: str) -> list[tuple[int, int, str, int, float]]:
         for m in pattern.finditer(text):
             spans.setdefault(n, []).append(m.span())
             found.append((m.start(), m.end(), pattern.pattern, n, weight))
+    # Each cue hit was compared with every match of its topic's patterns: 90 s of the 97 a
+    # 6 MB page took to tag.
+    covers = {n: Spans(s) for n, s in spans.items()}
     for i, start, end in tax._cues.find_matches_as_indexes(folded := _folded(text)):
         cue, hits, latin_start, latin_end = tax._cue_hits[i]
         if (latin_start and folded[start - 1 : start] in LATIN_OR_DIGIT) or (
@@ -377,7 +380,7 @@ def _hits(tax: Taxonomy, text: str) -> list[tuple[int, int, str, int, float]]:
         ):
             continue
         for n, weight in hits:
-            if n not in spans or not any(s <= start < e for s, e in spans[n]):
+            if n not in covers or not covers[n].overlaps(start, start + 1):
                 found.append((start, end, cue, n, weight))
     return sorted(found)
 

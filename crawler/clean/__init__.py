@@ -29,6 +29,7 @@ PROSE = re.compile(r"[，。；！？]")
 WORDLESS = re.compile(r"[\W_]+")
 UNBROKEN_RUN = re.compile(f"[{CJK}]{{28,}}")
 TABLE_CELL = re.compile(r"(?<!\\)\|")
+CJK_CHAR = re.compile(f"[{CJK}]")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Cleaned:
     removed: Counter[str] = field(default_factory=Counter)
     quality: float = 1.0
     flags: tuple[str, ...] = ()
+
+    @cached_property  # the extractor weighs each candidate body by it more than once
+    def prose(self) -> int:
+        """Characters of the Simplified body in lines that read as sentences."""
+        return prose_chars(self.simplified)
 
 
 @dataclass
@@ -203,7 +209,7 @@ def _is_prose(line: str) -> bool:
 
 
 def _cjk_share(line: str) -> float:
-    return len(re.findall(f"[{CJK}]", line)) / max(len(line), 1)
+    return len(CJK_CHAR.findall(line)) / max(len(line), 1)
 
 
 def _join_broken(lines: list[_Line]) -> list[_Line]:

@@ -17,10 +17,11 @@ from datetime import datetime
 import lxml.etree
 import lxml.html
 import trafilatura
+from ahocorasick_rs import AhoCorasick
 from readability import Document as Readability
 from trafilatura.settings import Document
 
-from crawler.clean import Cleaned, clean_text, prose_chars
+from crawler.clean import Cleaned, clean_text
 from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_page
 from crawler.extract.meta import page_metadata
@@ -54,6 +55,13 @@ RESOURCE_LIMIT = lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
 WRAPPER_TAGS = re.compile(
     r"</?(?:div|span|font|center|section|b|i|u|em|strong|small|big)\b[^>]*>", re.IGNORECASE
 )
+# Extraction reads at most this much of a page's text: what follows is dropped from the tree
+# before the extractors see it, and the article is flagged "truncated". Extracting costs about
+# 2 µs a character of page text (benchmarks/page_size.py: a 0.8 MB page of 289,000 characters
+# in 0.5 s), so this bounds a page to about 2 s; an article, even a whole law
+# or plan, is a tenth of it, and a page this long is a dump or a trap, not one story.
+MAX_PAGE_CHARS = 1_000_000
+NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 BLOCK_TAGS = (
     "p", "div", "br", "li", "tr", "table", "section", "article", "blockquote",
     "h1", "h2", "h3", "h4", "h5", "h6",
@@ -86,6 +94,9 @@ def extract_article(
     try:
         decoded = decode_page(html, content_type)
         text, tree = _parse(decoded.text)
+        truncated = len(text) > MAX_PAGE_CHARS and _cut_after(tree, MAX_PAGE_CHARS)
+        if truncated:  # readability reads markup: it gets the page as cut
+            text = lxml.html.tostring(tree, encoding="unicode")
         meta = page_metadata(tree, url, fetched_at)
         links = _link_texts(tree)
         first = clean_text(_by_trafilatura(tree, url), meta.title)
@@ -111,7 +122,9 @@ def extract_article(
         editor=body.editor or _editor_in_page(text),
         captions=body.captions,
         quality=body.quality,
-        flags=body.flags + ((f"bad_bytes:{decoded.bad_bytes}",) if decoded.bad_bytes else ()),
+        flags=body.flags
+        + ((f"bad_bytes:{decoded.bad_bytes}",) if decoded.bad_bytes else ())
+        + (("truncated",) if truncated else ()),
         removed=body.removed,
     )
 
@@ -126,6 +139,30 @@ def _parse(text: str) -> tuple[str, lxml.html.HtmlElement]:
     if _too_deep():
         raise ValueError("elements nested too deep to parse (over 2048 levels)")
     return text, tree
+
+
+def _cut_after(tree: lxml.html.HtmlElement, limit: int) -> bool:
+    """Drop everything after the first ``limit`` characters of the page's text (whether any
+    was dropped): the element where the count runs out loses its children and tail, and it and
+    each of its ancestors their following siblings."""
+    seen = 0
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag not in NOT_TEXT:
+            seen += len(element.text or "")
+        seen += len(element.tail or "")
+        if seen > limit:
+            break
+    else:
+        return False
+    for child in list(element):
+        element.remove(child)
+    element.tail = None
+    node = element
+    while (parent := node.getparent()) is not None:
+        for sibling in list(node.itersiblings()):
+            parent.remove(sibling)
+        node = parent
+    return True
 
 
 def _too_deep() -> bool:
@@ -165,8 +202,7 @@ def _by_readability(text: str) -> str:
 
 
 def _prose_and_rest(body: Cleaned) -> tuple[int, int]:
-    prose = prose_chars(body.simplified)
-    return prose, len(re.sub(r"\s", "", body.simplified)) - prose
+    return body.prose, len(re.sub(r"\s", "", body.simplified)) - body.prose
 
 
 def _article_score(body: Cleaned) -> int:
@@ -191,9 +227,21 @@ def _is_article(body: Cleaned, links: set[str]) -> bool:
     """Enough sentences, and not mostly the page's own link titles (a list or index page)."""
     lines = [re.sub(r"\s", "", line) for line in body.text.splitlines()]
     total = sum(map(len, lines))
-    if prose_chars(body.simplified) < MIN_PROSE_CHARS or not total:
+    if body.prose < MIN_PROSE_CHARS or not total:
         return False
     if sum(bool(READ_MORE.match(line)) for line in lines) >= READ_MORE_LIMIT:
         return False
-    linked = sum(min(len(line), sum(len(k) for k in links if k in line)) for line in lines)
+    titles = list(links)
+    # One automaton over all titles: testing each title against each line took seconds on a
+    # page of 8,000 links and as many paragraphs.
+    finder = AhoCorasick(titles) if titles else None
+    linked = sum(min(len(line), _linked_chars(line, titles, finder)) for line in lines)
     return linked / total <= MAX_LINKED_SHARE
+
+
+def _linked_chars(line: str, titles: list[str], finder: AhoCorasick | None) -> int:
+    """The summed length of the page's link titles that ``line`` holds, each counted once."""
+    if finder is None:
+        return 0
+    found = {i for i, _, _ in finder.find_matches_as_indexes(line, overlapping=True)}
+    return sum(len(titles[i]) for i in found)
