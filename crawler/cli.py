@@ -220,7 +220,7 @@ def crawl(
     if not quiet:
         click.echo(summary.line())
     if summary.failed:
-        raise click.ClickException(f"failed sources: {', '.join(summary.failed)}")
+        raise click.ClickException(summary.failure())
 
 
 @main.command()

@@ -15,11 +15,11 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.clock import now
-from crawler.db import Store, open_db
+from crawler.db import Store, database_error, open_db
 from crawler.distributed import connect, read_plan, share_through_redis
 from crawler.locks import holder, lock_path, try_lock
 from crawler.logs import setup_logging
-from crawler.pipelines.store import DATABASE_ERROR, database_error, finish_reason, unread
+from crawler.pipelines.store import DATABASE_ERROR, finish_reason, unread
 from crawler.progress import plural, progress_line
 from crawler.revisit import RevisitPlan
 from crawler.settings import build_settings
@@ -58,6 +58,14 @@ class CrawlSummary:
     @property
     def failed(self) -> list[str]:
         return [r.source_id for r in self.results if r.failed]
+
+    def failure(self) -> str:
+        """The one line a crawl with failed sources ends with: which, and the database error
+        that stopped them, if one did."""
+        stopped = next(
+            (str(r.stats[DATABASE_ERROR]) for r in self.results if DATABASE_ERROR in r.stats), None
+        )
+        return f"failed sources: {', '.join(self.failed)}" + (f" ({stopped})" if stopped else "")
 
     def line(self) -> str:
         """The one-line summary a crawl ends with."""
@@ -133,7 +141,7 @@ def run_crawl(
             # A run the database stopped said so already, in its own line.
             if not any(DATABASE_ERROR in r.stats for r in results):
                 print(
-                    f"{database_error(db_path, exc)}; how the runs ended is not recorded",
+                    f"{database_error(exc, db_path)}; how the runs ended is not recorded",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -145,8 +153,7 @@ def _database_failed(
 ) -> CrawlSummary:
     """A crawl that the database stopped before it began: one line says why, and each of
     ``sources`` failed (no run of them could be recorded)."""
-    line = f"{database_error(db_path, exc)}; nothing crawled"
-    print(line, file=sys.stderr, flush=True)
+    line = f"{database_error(exc, db_path)}; nothing crawled"
     return CrawlSummary(
         [SourceResult(s.id, {DATABASE_ERROR: line}) for s in sources], skipped or []
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -15,14 +14,13 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.classify import Tags
 from crawler.clock import now
-from crawler.db import Store, open_db, text_hash
+from crawler.db import Store, database_error, open_db, text_hash
 from crawler.extract import Article
 from crawler.items import Fetch, Page
 from crawler.sources import Source
 from crawler.suspect import Body, suspect_change
 
 Count = Callable[[str, int], Any]
-log = logging.getLogger(__name__)
 
 
 class RunWriter:
@@ -183,15 +181,17 @@ class StorePipeline:
             try:
                 self.writer.finish(self.stats.get_stats(), self.error)
                 outcome = "; the run is recorded failed"
-            except sqlite3.Error as exc:
-                outcome = f"; the run could not be recorded either ({_reason(exc)})"
+            except sqlite3.Error:
+                outcome = "; the run could not be recorded either"
         elif self.error is not None:
             outcome = "; the run could not be recorded"
         if self.store is not None:
             self.store.db.close()
         if self.error is not None:
-            source = self.crawler.spider.source.id
-            log.error("%s: %s, crawl of the source stopped%s", source, self.error, outcome)
+            # The crawl's one closing line says it (crawl.CrawlSummary.failure).
+            self.stats.set_value(
+                DATABASE_ERROR, f"{self.error}, crawl of the source stopped{outcome}"
+            )
 
     @contextmanager
     def _database(self) -> Iterator[None]:
@@ -199,14 +199,5 @@ class StorePipeline:
         try:
             yield
         except sqlite3.Error as exc:
-            self.error = database_error(self.path, exc)
+            self.error = str(database_error(exc, self.path))
             self.stats.set_value(DATABASE_ERROR, self.error)
-
-
-def database_error(path: Any, exc: sqlite3.Error) -> str:
-    """The database error ``exc`` of the file at ``path``, as one line."""
-    return f"database error in {path}: {_reason(exc)}"
-
-
-def _reason(exc: sqlite3.Error) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0]
