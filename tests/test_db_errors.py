@@ -18,6 +18,7 @@ from crawler.clock import now
 from crawler.db import open_db
 from crawler.paths import demo_seeds
 from tests.support.digest import unsent, write_config
+from tests.support.disks import tmpfs
 from tests.support.run import newsmon
 from tests.support.smtp import Inbox
 
@@ -115,19 +116,10 @@ def test_a_database_from_a_newer_newsmon_is_neither_read_nor_written(tmp_path: P
 def mount(tmp_path: Path) -> Iterator[Path]:
     """A small tmpfs of its own (100 KB over what the database needs), unmounted after."""
     folder = tmp_path / "mnt"
-    folder.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
-    try:
+    with tmpfs(folder, "1m") as refused:
+        if refused is not None:
+            pytest.skip(f"cannot mount a tmpfs here (needs root): {refused}")
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_a_read_only_database_changes_nothing_and_sends_nothing(

@@ -3,29 +3,27 @@ is recorded as an error of that feed."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from tests.support.run import newsmon
+from tests.support.serving import PageSite
 
 # RSS 1.0: the items sit beside the channel, in the RSS 1.0 namespace inside rdf:RDF.
 RSS_1_0 = """<?xml version="1.0" encoding="utf-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
          xmlns="http://purl.org/rss/1.0/">
-  <channel rdf:about="{url}/rdf.xml">
-    <title>政策速递</title><link>{url}/</link><description>RSS 1.0</description>
-    <items><rdf:Seq><rdf:li rdf:resource="{url}/a/rdf-1.html"/></rdf:Seq></items>
+  <channel rdf:about="{url}rdf.xml">
+    <title>政策速递</title><link>{url}</link><description>RSS 1.0</description>
+    <items><rdf:Seq><rdf:li rdf:resource="{url}a/rdf-1.html"/></rdf:Seq></items>
   </channel>
-  <item rdf:about="{url}/a/rdf-1.html">
-    <title>深圳发布算力券新政</title><link>{url}/a/rdf-1.html</link>
+  <item rdf:about="{url}a/rdf-1.html">
+    <title>深圳发布算力券新政</title><link>{url}a/rdf-1.html</link>
   </item>
-  <item rdf:about="{url}/a/rdf-2.html">
-    <title>北京人工智能产业扶持办法</title><link>{url}/a/rdf-2.html</link>
+  <item rdf:about="{url}a/rdf-2.html">
+    <title>北京人工智能产业扶持办法</title><link>{url}a/rdf-2.html</link>
   </item>
 </rdf:RDF>
 """
@@ -49,7 +47,7 @@ ARTICLE = (
 SEEDS = """[[source]]
 id = "feeds"
 name = "feeds of every kind"
-base_url = "{url}/"
+base_url = "{url}"
 feeds = ["/rdf.xml", "/rss.xml", "/atom.xml", "/not-a-feed.xml"]
 article_urls = ['^/a/']
 private_hosts = ["127.0.0.1"]
@@ -57,46 +55,24 @@ delay = 0
 """
 
 
-class FeedSite(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server naming
-        url = f"http://127.0.0.1:{self.server.server_address[1]}"
+class FeedSite(PageSite):
+    def page(self, path: str) -> tuple[str, str] | None:
         feeds = {"/rdf.xml": RSS_1_0, "/rss.xml": RSS_2_0, "/atom.xml": ATOM}
-        if self.path in feeds:
-            self._send(feeds[self.path].format(url=url), "application/xml")
-        elif self.path == "/not-a-feed.xml":
-            self._send(NOT_A_FEED, "text/html; charset=utf-8")
-        elif self.path.startswith("/a/"):
-            self._send(ARTICLE.format(path=self.path), "text/html; charset=utf-8")
-        else:
-            self.send_error(404)
-
-    def _send(self, body: str, content_type: str) -> None:
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
-        """Quiet: the crawl's own records are what the test reads."""
+        if path in feeds:
+            return feeds[path].format(url=self.url), "application/xml"
+        if path == "/not-a-feed.xml":
+            return NOT_A_FEED, "text/html; charset=utf-8"
+        if path.startswith("/a/"):
+            return ARTICLE.format(path=path), "text/html; charset=utf-8"
+        return None
 
 
 @pytest.fixture(scope="module")
 def fetches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str | None]]:
     """The crawl of the feed site: each fetched path and its error."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FeedSite)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        tmp: Path = tmp_path_factory.mktemp("feeds")
-        seeds = tmp / "feeds.toml"
-        seeds.write_text(SEEDS.format(url=f"http://127.0.0.1:{server.server_address[1]}"), "utf-8")
-        db_path = tmp / "news.db"
-        newsmon("crawl", "--db", str(db_path), "--seeds", str(seeds), "--quiet", check=False)
-    finally:
-        server.shutdown()
-        server.server_close()
+    tmp: Path = tmp_path_factory.mktemp("feeds")
+    with FeedSite() as site:
+        db_path = site.crawl(tmp, SEEDS, "--quiet", check=False).db_path
     rows = Database(db_path).query("select url, error from fetches")
     yield {row["url"].split(":", 2)[2].partition("/")[2]: row["error"] for row in rows}
 

@@ -3,16 +3,14 @@ one error line that `newsmon status` shows, and costs none of the page's other e
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
 from tests.support.run import newsmon
+from tests.support.serving import PageSite
 
 ARTICLE = (
     "<html><head><meta charset='utf-8'><title>{path}</title></head><body><h1>{path}</h1>"
@@ -22,7 +20,7 @@ ARTICLE = (
 SEEDS = """[[source]]
 id = "skips"
 name = "a sitemap and a feed with entries that cannot be read"
-base_url = "{url}/"
+base_url = "{url}"
 sitemaps = ["/sitemap.xml"]
 feeds = ["/rss.xml"]
 article_urls = ['^/a/']
@@ -50,43 +48,25 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-class Site:
+class Site(PageSite):
     """The site on a loopback port; ``lastmods`` is its sitemap (path: lastmod or None)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.lastmods: dict[str, str | None] = dict(FIRST)
-        self.requested: Counter[str] = Counter()
-        site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server naming
-                site.requested[self.path] += 1
-                if self.path == "/sitemap.xml":
-                    self._send(site.sitemap(self.server.server_address[1]), "application/xml")
-                elif self.path == "/rss.xml":
-                    self._send(FEED, "application/xml")
-                elif self.path.startswith("/a/"):
-                    self._send(ARTICLE.format(path=self.path), "text/html; charset=utf-8")
-                else:
-                    self.send_error(404)
+    def page(self, path: str) -> tuple[str, str] | None:
+        if path == "/sitemap.xml":
+            return self.sitemap(), "application/xml"
+        if path == "/rss.xml":
+            return FEED, "application/xml"
+        if path.startswith("/a/"):
+            return ARTICLE.format(path=path), "text/html; charset=utf-8"
+        return None
 
-            def _send(self, body: str, content_type: str) -> None:
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                """Quiet: the crawl's own records are what the tests read."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def sitemap(self, port: int) -> str:
+    def sitemap(self) -> str:
         entries = "".join(
-            f"<url><loc>http://127.0.0.1:{port}{path}</loc>"
+            f"<url><loc>{self.url}{path.lstrip('/')}</loc>"
             + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
             + "</url>"
             for path, lastmod in self.lastmods.items()
@@ -101,23 +81,13 @@ class Site:
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Path, Path, str]]:
     """The site crawled twice, its sitemap changed between: the site, the database, the seeds
     and the second crawl's output."""
-    site = Site()
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
     tmp = tmp_path_factory.mktemp("skips")
-    seeds = tmp / "skips.toml"
-    seeds.write_text(SEEDS.format(url=site.url), encoding="utf-8")
-    db_path = tmp / "news.db"
-    args = ("crawl", "--db", str(db_path), "--seeds", str(seeds))
-    try:
-        newsmon(*args)
+    with Site() as site:
+        site.crawl(tmp, SEEDS)
         site.lastmods = dict(SECOND)
         site.requested.clear()
-        second = newsmon(*args, check=False)
-    finally:
-        site.server.shutdown()
-        site.server.server_close()
-    yield site, db_path, seeds, second.stdout + second.stderr
+        second = site.crawl(tmp, SEEDS, check=False)
+    yield site, second.db_path, second.seeds, second.output
 
 
 def test_a_lastmod_not_understood_loses_no_entry_after_it(

@@ -20,22 +20,20 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager, suppress
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sqlite_utils import Database
 
+from tests.support.disks import tmpfs
 from tests.support.faultsite import (
     ERROR,
     LASTMODS,
@@ -51,7 +49,8 @@ from tests.support.faultsite import (
 )
 from tests.support.kills import add_alerts, digest_setup
 from tests.support.run import free_port, newsmon_command, spawn
-from tests.support.smtp import Inbox
+from tests.support.serving import Background
+from tests.support.smtp import Inbox, SlowServer
 
 TRACEBACK = "Traceback (most recent call last)"
 # Seconds a command may run past its own timeout before it counts as a hang: the start of a
@@ -183,7 +182,7 @@ class Lives:
     run_id: int  # the second crawl's run
 
 
-class Bench:
+class Bench(Background):
     """The site, a working folder and what the cases of a class share (crawled once)."""
 
     def __init__(self, workdir: Path) -> None:
@@ -191,17 +190,11 @@ class Bench:
         self.site = FaultSite()
         self._numbers = iter(range(1_000_000))
 
-    def __enter__(self) -> Bench:
-        self.site.__enter__()
-        return self
+    def start(self) -> None:
+        self.site.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.site.__exit__(kind, value, traceback)
+    def stop(self) -> None:
+        self.site.stop()
 
     def folder(self, name: str) -> Path:
         """A new folder of its own for one case."""
@@ -497,64 +490,6 @@ def measure_fifo(bench: Bench, out: Outcome, name: str) -> None:
         out.problems.append(f"status did not name the FIFO as a problem: {ran.output[-200:]!r}")
 
 
-class Drip:
-    """An SMTP server on a free loopback port that answers too slowly for any deadline:
-    ``greeting``: its 220 one byte every 2 s; ``after-data``: quick until the message is in,
-    then its 250 one byte every 2 s; ``silent``: never a word."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.port = free_port()
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.stopped = threading.Event()
-        self.taken = 0  # messages whose data came in whole
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def __enter__(self) -> Drip:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.listener.close()
-
-    def _serve(self) -> None:
-        with suppress(OSError):
-            while not self.stopped.is_set():
-                connection, _ = self.listener.accept()
-                threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
-
-    def _drip(self, connection: socket.socket, reply: bytes) -> None:
-        for byte in reply:
-            if self.stopped.wait(2):
-                return
-            connection.sendall(bytes([byte]))
-
-    def _talk(self, connection: socket.socket) -> None:
-        with closing(connection), suppress(OSError):
-            if self.mode == "silent":
-                self.stopped.wait(120)
-                return
-            if self.mode == "greeting":
-                self._drip(connection, b"220 drip.example ESMTP\r\n")
-                return
-            reader = connection.makefile("rb")
-            connection.sendall(b"220 drip.example ESMTP\r\n")
-            for line in reader:
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    connection.sendall(b"250 drip.example\r\n")
-                elif verb == b"DATA":
-                    connection.sendall(b"354 go on\r\n")
-                    for body in reader:
-                        if body == b".\r\n":
-                            break
-                    self.taken += 1
-                    self._drip(connection, b"250 2.0.0 OK queued\r\n")
-                    return
-                else:
-                    connection.sendall(b"250 OK\r\n")
-
-
 def unsent(db_path: Path) -> int:
     with closing(sqlite3.connect(db_path)) as db:
         return int(db.execute("select count(*) from alerts where sent_at is null").fetchone()[0])
@@ -586,7 +521,7 @@ def count_copies(out: Outcome, inbox: Inbox, tokens: list[str]) -> None:
 
 def measure_slow_smtp(bench: Bench, out: Outcome, mode: str) -> None:
     folder = bench.folder(f"smtp-{mode}")
-    with Drip(mode) as server:
+    with SlowServer(mode=mode) as server:
         db_path, args = digest_setup(folder, server.port, "digest")
         config = Path(args[-1])
         config.write_text(
@@ -785,45 +720,36 @@ def measure_spoiled(bench: Bench, out: Outcome, name: str) -> None:
             before = digest_of(db_path)
 
 
-@contextmanager
-def tmpfs(folder: Path, size: str) -> Iterator[Path | None]:
-    """A tmpfs of ``size`` mounted at ``folder`` (None where this process may not mount)."""
-    folder.mkdir(exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        yield None
-        return
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+def on_small_disk(
+    measure: Callable[[Bench, Outcome, Any, Path, Path], None],
+) -> Callable[[Bench, Outcome, Any], None]:
+    """``measure`` given a new folder of its own and a 16 MiB tmpfs mounted in it; where this
+    process may not mount one, the case is not tried."""
 
-
-def not_mounted(out: Outcome) -> None:
-    out.tried = False
-    out.problems.append("cannot mount a tmpfs here (needs root)")
-
-
-def measure_read_only(bench: Bench, out: Outcome, _: None) -> None:
-    """A database on a read-only mount: writers refuse in one line; readers read or refuse."""
-    folder = bench.folder("read-only")
-    with tmpfs(folder / "disk", "16m") as disk:
-        if disk is None:
-            not_mounted(out)
-            return
-        db_path = disk / "news.db"
-        shutil.copy(bench.sound_db, db_path)
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        for what, args in commands(bench, db_path, folder).items():
-            ran = run(*args, limit=CRAWL_LIMIT if what == "crawl" else REFUSAL_LIMIT)
-            if what in ("status", "alerts") and ran.returncode == 0:
-                out.saw(ran, REFUSAL_LIMIT)
+    def measured(bench: Bench, out: Outcome, arg: Any) -> None:
+        folder = bench.folder(measure.__name__.removeprefix("measure_"))
+        with tmpfs(folder / "disk", "16m") as refused:
+            if refused is None:
+                measure(bench, out, arg, folder, folder / "disk")
             else:
-                out.refused(ran, CRAWL_LIMIT)
+                out.tried = False
+                out.problems.append(f"cannot mount a tmpfs here (needs root): {refused}")
+
+    return measured
+
+
+@on_small_disk
+def measure_read_only(bench: Bench, out: Outcome, _: None, folder: Path, disk: Path) -> None:
+    """A database on a read-only mount: writers refuse in one line; readers read or refuse."""
+    db_path = disk / "news.db"
+    shutil.copy(bench.sound_db, db_path)
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    for what, args in commands(bench, db_path, folder).items():
+        ran = run(*args, limit=CRAWL_LIMIT if what == "crawl" else REFUSAL_LIMIT)
+        if what in ("status", "alerts") and ran.returncode == 0:
+            out.saw(ran, REFUSAL_LIMIT)
+        else:
+            out.refused(ran, CRAWL_LIMIT)
 
 
 def fill(disk: Path, leave: int) -> None:
@@ -833,52 +759,44 @@ def fill(disk: Path, leave: int) -> None:
         (disk / "filler").write_bytes(bytes(free - leave))
 
 
-def measure_full_disk(bench: Bench, out: Outcome, leave: int) -> None:
+@on_small_disk
+def measure_full_disk(bench: Bench, out: Outcome, leave: int, folder: Path, disk: Path) -> None:
     """A database whose disk has ``leave`` bytes left: a crawl and a digest that cannot write
     fail in one line with nothing in the output but it; what was stored stays whole."""
-    folder = bench.folder(f"full-{leave}")
-    with tmpfs(folder / "disk", "16m") as disk:
-        if disk is None:
-            not_mounted(out)
-            return
-        db_path = disk / "news.db"
-        shutil.copy(bench.sound_db, db_path)
-        with closing(sqlite3.connect(db_path)) as db:  # new alerts for the digest to mark
-            db.execute("update alerts set sent_at = null")
-            db.commit()
-        fill(disk, leave)
-        site_texts = bench.texts()
-        for what in ("crawl", "digest"):
-            ran = run(*commands(bench, db_path, folder)[what], limit=CRAWL_LIMIT)
-            if ran.returncode == 0:
-                out.saw(ran, CRAWL_LIMIT)  # it had room enough
-            else:
-                out.refused(ran, CRAWL_LIMIT)
-            dumped = [t for t in site_texts if t in ran.output]
-            if dumped:
-                out.problems.append(f"newsmon {what}: article text in its output: {dumped[0]!r}")
-        (disk / "filler").unlink(missing_ok=True)
-        with closing(sqlite3.connect(db_path)) as db:
-            integrity = db.execute("pragma integrity_check").fetchone()[0]
-        if integrity != "ok":
-            out.corrupted += 1
-            out.problems.append(f"integrity_check: {integrity[:200]}")
-
-
-def measure_fills_mid_crawl(bench: Bench, out: Outcome, _: None) -> None:
-    """A crawl into a new database on a disk that fills while it writes."""
-    folder = bench.folder("fills-mid-crawl")
-    with tmpfs(folder / "disk", "16m") as disk:
-        if disk is None:
-            not_mounted(out)
-            return
-        db_path = disk / "news.db"
-        fill(disk, 700 * 1024)  # room for the schema and a few articles, not for the site
-        ran = run(*commands(bench, db_path, folder)["crawl"], limit=CRAWL_LIMIT)
-        out.refused(ran, CRAWL_LIMIT)
-        dumped = [t for t in bench.texts() if t in ran.output]
+    db_path = disk / "news.db"
+    shutil.copy(bench.sound_db, db_path)
+    with closing(sqlite3.connect(db_path)) as db:  # new alerts for the digest to mark
+        db.execute("update alerts set sent_at = null")
+        db.commit()
+    fill(disk, leave)
+    site_texts = bench.texts()
+    for what in ("crawl", "digest"):
+        ran = run(*commands(bench, db_path, folder)[what], limit=CRAWL_LIMIT)
+        if ran.returncode == 0:
+            out.saw(ran, CRAWL_LIMIT)  # it had room enough
+        else:
+            out.refused(ran, CRAWL_LIMIT)
+        dumped = [t for t in site_texts if t in ran.output]
         if dumped:
-            out.problems.append(f"article text in the crawl's output: {dumped[0]!r}")
+            out.problems.append(f"newsmon {what}: article text in its output: {dumped[0]!r}")
+    (disk / "filler").unlink(missing_ok=True)
+    with closing(sqlite3.connect(db_path)) as db:
+        integrity = db.execute("pragma integrity_check").fetchone()[0]
+    if integrity != "ok":
+        out.corrupted += 1
+        out.problems.append(f"integrity_check: {integrity[:200]}")
+
+
+@on_small_disk
+def measure_fills_mid_crawl(bench: Bench, out: Outcome, _: None, folder: Path, disk: Path) -> None:
+    """A crawl into a new database on a disk that fills while it writes."""
+    db_path = disk / "news.db"
+    fill(disk, 700 * 1024)  # room for the schema and a few articles, not for the site
+    ran = run(*commands(bench, db_path, folder)["crawl"], limit=CRAWL_LIMIT)
+    out.refused(ran, CRAWL_LIMIT)
+    dumped = [t for t in bench.texts() if t in ran.output]
+    if dumped:
+        out.problems.append(f"article text in the crawl's output: {dumped[0]!r}")
 
 
 # --- the classes ----------------------------------------------------------------------------

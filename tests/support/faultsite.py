@@ -8,17 +8,14 @@ measure needs: the article's true text, and what a monitor must make of the bad 
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from types import TracebackType
-from urllib.parse import urlsplit
 
 from crawler.demo.site import DemoArticle
-from tests.support.hostile import Handler, QuietServer, article_html, send, to_traditional
+from tests.support.hostile import article_html, to_traditional
+from tests.support.serving import Handler, LoopbackServer, send
 from tests.support.sites import generated
 
 Body = Callable[[DemoArticle], bytes]
@@ -274,13 +271,11 @@ timeout = 5
 """
 
 
-class FaultSite:
+class FaultSite(LoopbackServer):
     """The site on a loopback port, in a background thread; ``bad`` switches its life."""
 
     def __init__(self) -> None:
-        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
-        self.port = self.httpd.server_port
-        self.url = f"http://127.0.0.1:{self.port}/"
+        super().__init__()
         self.bad = False
         articles = generated(len(PAGES) + len(LASTMODS) * SITEMAP_ENTRIES + PLAIN_ARTICLES).articles
         paths = [
@@ -289,7 +284,6 @@ class FaultSite:
             *(f"/p/{i}.html" for i in range(PLAIN_ARTICLES)),
         ]
         self.articles = dict(zip(paths, articles, strict=True))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def seeds(self) -> str:
         feeds = ", ".join(f'"/feeds/{name}.xml"' for name in NOT_FEEDS)
@@ -298,19 +292,6 @@ class FaultSite:
 
     def plain_seed(self, base: str | None = None, hosts: str = '"127.0.0.1"') -> str:
         return PLAIN_SEED.format(base=base or self.url, hosts=hosts)
-
-    def __enter__(self) -> FaultSite:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def links(self, paths: list[str]) -> bytes:
         items = "".join(f'<li><a href="{escape(p)}">{i}</a></li>' for i, p in enumerate(paths))
@@ -351,18 +332,3 @@ class FaultSite:
             encoded("utf-8")(h, self.articles[path])
         else:
             send(h, 404, b"not found")
-
-
-def _handler(site: FaultSite) -> type[Handler]:
-    class FaultHandler(Handler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - the http.server naming
-            # The crawler hangs up on a cut answer, as it may.
-            with contextlib.suppress(OSError):
-                site.respond(self, urlsplit(self.path).path)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    return FaultHandler

@@ -8,7 +8,6 @@ on with the rest, and lose nothing it stored before.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import socket
 import struct
@@ -21,9 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import opencc
@@ -31,6 +28,7 @@ from sqlite_utils import Database
 
 from crawler.demo.site import DemoArticle, load_site
 from tests.support.run import newsmon
+from tests.support.serving import Handler, LoopbackServer, send
 
 MB = 1024 * 1024
 # Seconds a stalled response waits: longer than the source's timeout below.
@@ -94,7 +92,6 @@ def article_html(article: DemoArticle, charset: str | None = "utf-8") -> str:
     )
 
 
-Handler = BaseHTTPRequestHandler
 Respond = Callable[[Handler, DemoArticle], None]
 
 
@@ -112,18 +109,6 @@ class Case:
     @property
     def path(self) -> str:
         return f"/a/{self.name}.html"
-
-
-def send(
-    handler: Handler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
-) -> None:
-    handler.send_response(status)
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    if "Content-Length" not in (headers or {}):
-        handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
 
 
 def sound(h: Handler, a: DemoArticle) -> None:
@@ -379,25 +364,16 @@ CASES = (
 ROBOTS_TXT = b"User-agent: *\nDisallow: /a/robots-forbidden.html\n"
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a crawler hanging up on a stalled or oversized answer is no news here
-
-
-class HostileSite:
+class HostileSite(LoopbackServer):
     """The site on a loopback port, in a background thread; use as a context manager."""
 
     def __init__(self) -> None:
-        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
+        super().__init__()
         self.hostile = False
         self.requested: Counter[str] = Counter()  # paths (without query) asked for
         self.lock = threading.Lock()
         plain = [a for a in load_site().articles if a.encoding == "utf-8" and not a.garbled]
         self.articles = {case.name: plain[i % len(plain)] for i, case in enumerate(CASES)}
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def seeds(self) -> str:
         return SEEDS.format(url=self.url)
@@ -406,19 +382,6 @@ class HostileSite:
         """The cases the site serves in its current life."""
         return [c for c in CASES if self.hostile or c.before]
 
-    def __enter__(self) -> HostileSite:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
     def index(self) -> bytes:
         links = [*MALFORMED_LINKS, *(c.path for c in self.cases())]
         items = "\n".join(
@@ -426,55 +389,39 @@ class HostileSite:
         )
         return f"<html><body><ul>{items}</ul></body></html>".encode()
 
+    def respond(self, h: Handler, path: str) -> None:
+        with self.lock:
+            self.requested[path] += 1
+        page = {
+            "/": lambda: html(self.index(), "utf-8"),
+            "/robots.txt": lambda: lambda h, a: send(h, 200, ROBOTS_TXT),
+            "/trap/": lambda: html(b'<a href="more/">more</a>'),
+            "/rss.xml": lambda: html(b"<rss><channel><item><link>/a/from-feed.ht"),
+            "/sitemap.xml": lambda: binary("application/xml", b"\x89PNG"),
+            "/binary-list/": lambda: binary("application/octet-stream", b"\x00\x01"),
+        }
+        if path in page:
+            page[path]()(h, self.articles["sound"])
+            return
+        if path.startswith("/trap/"):
+            html(b'<a href="more/">more</a>')(h, self.articles["sound"])
+            return
+        if path.startswith("/cal/"):
+            html(_calendar(path.removeprefix("/cal/")))(h, self.articles["sound"])
+            return
+        case = next((c for c in self.cases() if path == c.path), None)
+        if case is None:
+            send(h, 404, b"not found")
+        else:
+            respond = case.respond if self.hostile else sound
+            respond(h, self.articles[case.name])
+
 
 def _calendar(day: str) -> bytes:
     """A day of a calendar that links to the next and previous weeks, for ever."""
     number = int(day.replace("-", ""))
     links = "".join(f'<a href="/cal/{number + step}">{number + step}</a>' for step in range(-7, 8))
     return f"<html><body>{links}</body></html>".encode()
-
-
-def _handler(site: HostileSite) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - the http.server naming
-            path = urlsplit(self.path).path
-            with site.lock:
-                site.requested[path] += 1
-            # The crawler hangs up on stalled and oversized answers, as it should.
-            with contextlib.suppress(OSError):
-                self._respond(path)
-
-        def _respond(self, path: str) -> None:
-            page = {
-                "/": lambda: html(site.index(), "utf-8"),
-                "/robots.txt": lambda: lambda h, a: send(h, 200, ROBOTS_TXT),
-                "/trap/": lambda: html(b'<a href="more/">more</a>'),
-                "/rss.xml": lambda: html(b"<rss><channel><item><link>/a/from-feed.ht"),
-                "/sitemap.xml": lambda: binary("application/xml", b"\x89PNG"),
-                "/binary-list/": lambda: binary("application/octet-stream", b"\x00\x01"),
-            }
-            if path in page:
-                page[path]()(self, site.articles["sound"])
-                return
-            if path.startswith("/trap/"):
-                html(b'<a href="more/">more</a>')(self, site.articles["sound"])
-                return
-            if path.startswith("/cal/"):
-                html(_calendar(path.removeprefix("/cal/")))(self, site.articles["sound"])
-                return
-            case = next((c for c in site.cases() if path == c.path), None)
-            if case is None:
-                send(self, 404, b"not found")
-            else:
-                respond = case.respond if site.hostile else sound
-                respond(self, site.articles[case.name])
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    return Handler
 
 
 def case_problem(

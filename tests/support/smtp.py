@@ -1,6 +1,6 @@
 """One SMTP inbox for every test and benchmark that sends mail: an aiosmtpd server on a free
 port of 127.0.0.1, in this process, that keeps what it takes and misbehaves on request; and a
-server that answers too slowly to finish a session."""
+server that answers too slowly for any session's deadline."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import threading
 import time
 from collections import Counter
 from email.message import EmailMessage
-from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.support.run import free_port
+from tests.support.serving import Background
 
 # What the fault drivers put in alert titles, to follow each alert into the messages.
 MARKER = re.compile(r"FAULT-\d+-\d+")
@@ -61,7 +61,7 @@ class Accounts:
         return AuthResult(success=False, handled=False, message=echo)
 
 
-class Inbox:
+class Inbox(Background):
     """An SMTP server (``with Inbox() as inbox``, then ``inbox.port``) that keeps every message
     it takes. It can refuse them with a 550, offer AUTH without TLS for ``accounts``, answer
     slowly (``delay``), or take a message and then kill its sender (``kill_pid``) or break the
@@ -80,16 +80,10 @@ class Inbox:
         auth = {} if accounts is None else {"authenticator": accounts, "auth_require_tls": False}
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
 
-    def __enter__(self) -> Inbox:
+    def start(self) -> None:
         self.controller.start()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self.controller.stop()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -133,28 +127,39 @@ class Inbox:
         return copies, messages
 
 
-class SlowServer:
-    """An SMTP server on a free port of 127.0.0.1 that answers every command correctly but
-    drips each reply one byte every ``interval`` seconds: slower than any session should last,
-    yet never so slow between two bytes that a per-read timeout fires."""
+# The replies each mode of SlowServer drips, by kind.
+DRIPPED = {
+    "every": frozenset({"greeting", "command", "after-data"}),
+    "greeting": frozenset({"greeting"}),
+    "after-data": frozenset({"after-data"}),
+    "silent": frozenset(),
+}
 
-    def __init__(self, interval: float = 2.0) -> None:
+
+class SlowServer(Background):
+    """An SMTP server on a free port of 127.0.0.1 that answers every command correctly but
+    drips replies one byte every ``interval`` seconds: slower than any session should last,
+    yet never so slow between two bytes that a per-read timeout fires. Which replies drip is
+    ``mode``: ``every`` one; only the ``greeting``; only the 250 ``after-data`` (the message
+    is in, the sender waits to hear so); or ``silent``: no greeting, never a word."""
+
+    def __init__(self, interval: float = 2.0, mode: str = "every") -> None:
+        assert mode in DRIPPED, mode
         self.interval = interval
+        self.dripped = DRIPPED[mode]
+        self.silent = mode == "silent"
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.listener.getsockname()[1])
         self.connections = 0
+        # Set on stop, so that no session drips on into the next test.
+        self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    def __enter__(self) -> SlowServer:
+    def start(self) -> None:
         self.thread.start()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        self.stopped.set()
         self.listener.close()
 
     def _serve(self) -> None:
@@ -168,25 +173,30 @@ class SlowServer:
 
     def _session(self, connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError), connection.makefile("rb") as lines:
-            self._drip(connection, b"220 slow.example ESMTP\r\n")
+            if not self.silent:
+                self._reply(connection, "greeting", b"220 slow.example ESMTP\r\n")
             in_data = False
             for line in lines:
                 if in_data:
                     if line == b".\r\n":
                         in_data = False
-                        self._drip(connection, b"250 OK\r\n")
+                        self._reply(connection, "after-data", b"250 OK\r\n")
                     continue
                 command = line[:4].upper()
                 if command == b"DATA":
                     in_data = True
-                    self._drip(connection, b"354 go ahead\r\n")
+                    self._reply(connection, "command", b"354 go ahead\r\n")
                 elif command == b"QUIT":
-                    self._drip(connection, b"221 bye\r\n")
+                    self._reply(connection, "command", b"221 bye\r\n")
                     return
                 else:
-                    self._drip(connection, b"250 OK\r\n")
+                    self._reply(connection, "command", b"250 OK\r\n")
 
-    def _drip(self, connection: socket.socket, reply: bytes) -> None:
+    def _reply(self, connection: socket.socket, kind: str, reply: bytes) -> None:
+        if kind not in self.dripped:
+            connection.sendall(reply)
+            return
         for byte in reply:
             connection.sendall(bytes([byte]))
-            time.sleep(self.interval)
+            if self.stopped.wait(self.interval):
+                return
