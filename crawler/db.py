@@ -47,7 +47,7 @@ from crawler.search import search_tokens
 from crawler.sources import Source
 from crawler.suspect import Body
 
-# A command that writes reads every page of a file up to this size before it writes: about
+# Every command reads every page of a file up to this size before it uses it: about
 # 0.2 s per 100 MB (quick_check), 2 s at this size; a larger file's damage is found where a
 # statement meets it, still one line.
 CHECKED_UP_TO = 1 << 30
@@ -58,7 +58,6 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 # SQLite's primary result codes (the low byte of sqlite3.Error.sqlite_errorcode).
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
@@ -77,9 +76,7 @@ def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Dat
         exists = path.exists() and path.stat().st_size > 0
         if not exists and not create:
             raise NoDatabase(f"no database at {path} (crawl first, or check --db)")
-        if exists:
-            _check_file(path)
-        else:
+        if not exists:
             path.parent.mkdir(parents=True, exist_ok=True)
         if write and not _writable(path):
             raise DatabaseReadOnly(f"{path}: the database or its folder is read-only")
@@ -90,8 +87,10 @@ def open_db(path: str | Path, *, create: bool = True, write: bool = True) -> Dat
         # Readers (Datasette, the digest) run while a crawl writes: WAL lets them, and the
         # busy timeout makes a writer wait for another writer instead of failing.
         db.execute("PRAGMA busy_timeout = 10000")
+        if exists:
+            _check_file(db, path)
         _check_schema(db, path, migrate=write)
-        if write and exists and path.stat().st_size <= CHECKED_UP_TO:
+        if exists and path.stat().st_size <= CHECKED_UP_TO:
             check_pages(db, path)
         if write:
             # Switching to WAL and migrating upgrade a read lock to a write lock, which SQLite
@@ -122,22 +121,20 @@ def _writable(path: Path) -> bool:
     return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def _check_file(path: Path) -> None:
+def _check_file(db: Database, path: Path) -> None:
     """Refuse a file that is not SQLite, or is shorter than its own header says (truncated);
-    a page overwritten inside is SQLite's to find (SQLITE_CORRUPT, see database_error)."""
-    with path.open("rb") as file:
-        header = file.read(100)
-    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise NotADatabase(f"{path} is not a SQLite database (not a newsmon database)")
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    # The count is valid when the change counter matches its "valid for" stamp; with a WAL
-    # beside the file, pages may still be on their way in (a checkpoint cut off).
-    counted = header[24:28] == header[92:96]
+    a page overwritten inside is SQLite's to find (SQLITE_CORRUPT, see database_error).
+
+    The file is read through SQLite only, never opened beside it: POSIX locks belong to the
+    process, so closing any other descriptor of the file drops the locks of every connection
+    this process holds to it, and readers and writers elsewhere then see a malformed file."""
+    # NOTADB (not SQLite) comes from the first read of the header, here.
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    # With a WAL beside the file, pages may still be on their way in (a checkpoint cut off).
     wal = path.with_name(path.name + "-wal")
     settling = wal.exists() and wal.stat().st_size > 0
-    if counted and not settling and pages * page_size > path.stat().st_size:
+    if not settling and pages * page_size > path.stat().st_size:
         raise NotADatabase(f"{path} is truncated: damaged, restore it from a backup")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler.db import check_pages, open_db
+from crawler.db import CHECKED_UP_TO, check_pages, open_db
 from crawler.diff import TextDiff, render_text
 from crawler.errors import NotADatabase
 
@@ -142,13 +142,14 @@ def status_report(db_path: str | Path, seed_problems: list[str], errors: int = 1
     grouped by message, one line each with a URL to try."""
     lines = [f"seed files: {len(seed_problems)} problems", *(f"  {p}" for p in seed_problems)]
     db = open_db(db_path, create=False, write=False)
-    # A reader's open checks only the header; status is where a user asks whether all is
-    # well, so it reads every page, however large the file.
-    try:
-        check_pages(db, db_path)
-    except NotADatabase:
-        db.close()
-        raise
+    # Opening checks every page of a file up to db.CHECKED_UP_TO only; status is where a user
+    # asks whether all is well, so it reads every page, however large the file.
+    if Path(db_path).stat().st_size > CHECKED_UP_TO:
+        try:
+            check_pages(db, db_path)
+        except NotADatabase:
+            db.close()
+            raise
     runs = list(db.query(LAST_RUNS))
     lines.append(f"{db_path}: last run of {len(runs)} sources")
     for run in runs:
