@@ -174,6 +174,14 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
     default=None,
     help="Progress lines on stderr (default: when it is a terminal).",
 )
+@click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Crawl each source whose id arrives on standard input (one a line) as it arrives, "
+    "beside the runs going, until end of input; a JSON line a finished run on standard "
+    "output. What the daemon runs: one process for all its runs.",
+)
 @redis_option("Share the crawl with other crawlers through this Redis; send items to its writer")
 @db_option()
 @seeds_option()
@@ -183,6 +191,7 @@ def crawl(
     base_url: str | None,
     quiet: bool,
     progress: bool | None,
+    from_stdin: bool,
     redis_url: str | None,
     db_path: Path,
     seeds: Path,
@@ -205,6 +214,16 @@ def crawl(
     if base_url:
         sources = [s.rebased(base_url) for s in sources]
     _check_taxonomy(taxonomy)
+    if from_stdin:
+        from crawler.service import serve_crawls
+
+        serve_crawls(
+            {s.id: s for s in sources},
+            db_path,
+            redis_url=_redis_url(redis_url),
+            NEWSMON_TAXONOMY=[str(p) for p in taxonomy],
+        )
+        return
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
     try:

@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from crawler.clock import now
 from crawler.db import Store, database_error, open_db
 from crawler.distributed import connect, read_plan, share_through_redis
-from crawler.locks import holder, lock_path, try_lock
+from crawler.locks import FileLock, holder, lock_path, try_lock
 from crawler.logs import setup_logging
 from crawler.pipelines.store import DATABASE_ERROR, finish_reason, unread
 from crawler.progress import plural, progress_line
@@ -93,10 +93,11 @@ def run_crawl(
     is found to its writer (``crawler.distributed``) instead.
 
     Scrapy's reactor runs once per process, so this is called once per process: the CLI and
-    tests run each crawl as its own ``newsmon crawl``. A source that another process is
-    crawling (cron and the daemon, or a crawl left running by a killed daemon) is skipped
-    with a line on stderr: two crawls of one source would revisit from the same plan and
-    each take the other's run for one that was cut off.
+    tests run each crawl as its own ``newsmon crawl`` (the daemon's long-lived crawl process
+    is ``crawler.service``). A source that another process is crawling (cron and the daemon,
+    or a crawl left running by a killed daemon) is skipped with a line on stderr: two crawls
+    of one source would revisit from the same plan and each take the other's run for one
+    that was cut off.
     """
     crawl_settings = build_settings(db_path, progress, **settings)
     if redis_url is not None:
@@ -106,57 +107,75 @@ def run_crawl(
         share_through_redis(crawl_settings, redis_url)
         return CrawlSummary(_crawl(sources, shared_plans, crawl_settings))
     try:
-        store = Store(open_db(db_path))
+        # Made or brought up to date, or refused as damaged, before a source is claimed.
+        open_db(db_path).close()
     except sqlite3.Error as exc:
-        return _database_failed(sources, db_path, exc)
+        return CrawlSummary([database_failed(s, db_path, exc) for s in sources])
     with ExitStack() as held:
         mine, skipped = [], []
         for source in sources:
-            path = lock_path(db_path, f"source-{source.id}")
-            lock = try_lock(path)
+            lock = claim(source, db_path)
             if lock is None:
-                message = f"{source.id}: already being crawled by {holder(path)}; skipped"
-                print(message, file=sys.stderr, flush=True)
                 skipped.append(source.id)
                 continue
             held.callback(lock.release)
             mine.append(source)
-        # The plan is read under the lock: after the previous run of the source has ended.
-        at = now()
-        try:
-            plans = {source.id: store.crawl_plan(source.id, at) for source in mine}
-        except sqlite3.Error as exc:
-            return _database_failed(mine, db_path, exc, skipped)
-        finally:
-            store.db.close()
         if not mine:
             return CrawlSummary([], skipped)
-        results = _crawl(mine, plans, crawl_settings)
+        at = now()
         try:
-            store = Store(open_db(db_path))
-            for result in results:
-                store.record_finish_reason(result.source_id, at, finish_reason(result.stats))
-            store.db.close()
+            plans = read_plans(mine, db_path, at)
         except sqlite3.Error as exc:
-            # A run the database stopped said so already, in its own line.
-            if not any(DATABASE_ERROR in r.stats for r in results):
-                print(
-                    f"{database_error(exc, db_path)}; how the runs ended is not recorded",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            return CrawlSummary([database_failed(s, db_path, exc) for s in mine], skipped)
+        results = _crawl(mine, plans, crawl_settings)
+        record_finishes(results, db_path, at)
     return CrawlSummary(results, skipped)
 
 
-def _database_failed(
-    sources: list[Source], db_path: str | Path, exc: sqlite3.Error, skipped: list[str] | None = None
-) -> CrawlSummary:
-    """A crawl that the database stopped before it began: one line says why, and each of
-    ``sources`` failed (no run of them could be recorded)."""
+def claim(source: Source, db_path: str | Path) -> FileLock | None:
+    """The lock on crawling ``source`` into ``db_path``, or None (with a line on stderr) when
+    another process holds it."""
+    path = lock_path(db_path, f"source-{source.id}")
+    lock = try_lock(path)
+    if lock is None:
+        message = f"{source.id}: already being crawled by {holder(path)}; skipped"
+        print(message, file=sys.stderr, flush=True)
+    return lock
+
+
+def read_plans(
+    sources: list[Source], db_path: str | Path, at: str
+) -> dict[str, RevisitPlan | None]:
+    """Each source's revisit plan; read under its lock, after its previous run has ended."""
+    store = Store(open_db(db_path))
+    try:
+        return {source.id: store.crawl_plan(source.id, at) for source in sources}
+    finally:
+        store.db.close()
+
+
+def record_finishes(results: list[SourceResult], db_path: str | Path, at: str) -> None:
+    """How each run that started at ``at`` ended, which the next run's plan reads."""
+    try:
+        store = Store(open_db(db_path))
+        for result in results:
+            store.record_finish_reason(result.source_id, at, finish_reason(result.stats))
+        store.db.close()
+    except sqlite3.Error as exc:
+        # A run the database stopped said so already, in its own line.
+        if not any(DATABASE_ERROR in r.stats for r in results):
+            print(
+                f"{database_error(exc, db_path)}; how the runs ended is not recorded",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def database_failed(source: Source, db_path: str | Path, exc: sqlite3.Error) -> SourceResult:
+    """A run of ``source`` that the database stopped before it began: failed, with the one
+    line that says why."""
     line = f"{database_error(exc, db_path)}; nothing crawled"
-    return CrawlSummary(
-        [SourceResult(s.id, {DATABASE_ERROR: line}) for s in sources], skipped or []
-    )
+    return SourceResult(source.id, {DATABASE_ERROR: line})
 
 
 def _crawl(

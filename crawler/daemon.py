@@ -1,15 +1,21 @@
-"""The long-running scheduler: every source crawled on its own schedule, one process a run.
+"""The long-running scheduler: every source crawled on its own schedule, all runs in one
+crawl process.
 
-Each run is a ``newsmon crawl --source ID`` in a child process, not a crawl in this one:
-Scrapy's Twisted reactor cannot be restarted within a process; a crash, a leak or a parser
-stuck on a page stays inside one run instead of ending the daemon that runs for months; and a
-hung run can be killed on its own. The plan lives in the database: on start, each source's next
-run follows from when its last run started, so a restart resumes the plan instead of crawling
-everything again.
+The runs go to one ``newsmon crawl --stdin`` child (``crawler.service``), which crawls each
+source it is sent beside the others, in one reactor with one pool of extract workers: memory
+is that of one crawl however many sources there are or fall due at once (one child per run
+held ~370 MB each, ~3 GB for ten sources due together; benchmarks/sources.py). The crawls are
+in a child, not in this process: a leak, a crash or a stuck parser stays in the child, whose
+runs this process logs as ended with it before it starts another for the next run, and the
+daemon that runs for months stays small. A child idle for ``IDLE_SECONDS`` is let go, so that
+the memory between rounds is the daemon's alone and nothing a crawl left behind accumulates.
 
-The runs die with the daemon: on Linux each asks the kernel for SIGTERM when the daemon ends,
-``kill -9`` included, and finishes the pages in flight as on a normal stop (the next run of
-the source then reads every listing again). Without that a killed daemon would leave crawls
+The plan lives in the database: on start, each source's next run follows from when its last
+run started, so a restart resumes the plan instead of crawling everything again.
+
+The crawls die with the daemon: on Linux the child asks the kernel for SIGTERM when the daemon
+ends, ``kill -9`` included, and finishes the pages in flight as on a normal stop (the next run
+of a source then reads every listing again). Without that a killed daemon would leave crawls
 running that no one supervises and whose errors no one logs. And whatever starts crawls (the
 daemon, cron, a person), a crawl of a source that is already being crawled is skipped (a lock
 beside the database, ``crawler.crawl``): a restarted daemon never runs a source twice.
@@ -17,9 +23,12 @@ beside the database, ``crawler.crawl``): a restarted daemon never runs a source 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import json
 import logging
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
@@ -31,6 +40,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -45,14 +55,16 @@ from crawler.sources import Source, crontab_fields, load_sources
 
 log = logging.getLogger(__name__)
 
-# Each run is a Python process of its own with Scrapy, jieba and the extractors loaded; when
-# many sources are due at once (the first start) the rest wait for a free slot.
-PARALLEL_RUNS = 8
+# The digest runs in a process of its own beside the crawl process.
+PARALLEL_RUNS = 2
+# A crawl process with no run for this long exits; the next run starts a new one (~3 s).
+IDLE_SECONDS = 60.0
 # Runs start up to 10% of their interval late, at most 5 minutes, so that sources with the same
 # schedule do not all start in the same second.
 JITTER_SHARE = 0.1
 MAX_JITTER_SECONDS = 300
-# Signal handlers only count signals; the main thread looks at the count this often.
+# Signal handlers only count signals; the main thread looks at the count this often, and
+# sends the crawl process the runs that fell due since.
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -83,7 +95,7 @@ class TimestampFormatter(OneLineFormatter):
 
 
 class Daemon:
-    """Starts crawl processes on the sources' schedules and stops them cleanly."""
+    """Sends the sources' runs to the crawl process on their schedules and stops it cleanly."""
 
     def __init__(
         self, db_path: Path, seeds: Path, taxonomy: tuple[Path, ...], shared: bool = False
@@ -95,8 +107,15 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(PARALLEL_RUNS)}
         )
-        self.running: dict[str, subprocess.Popen[str]] = {}
-        self.lock = threading.Lock()  # guards ``running`` and ``stopping``
+        # Sources fallen due, from the scheduler's threads to the main thread: the crawl
+        # process is started from the main thread, whose end the kernel's parent-death
+        # signal follows (a pool thread may end while the daemon goes on).
+        self.due: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.lock = threading.Lock()  # guards what follows
+        self.crawls: CrawlProcess | None = None  # the one that takes new runs
+        self.processes: set[subprocess.Popen[str]] = set()  # crawl processes and digests alive
+        self.running: dict[str, tuple[CrawlProcess, float]] = {}  # source: its process, start
+        self.idle_since = time.monotonic()
         self.stopping = False
         self.signals = 0
 
@@ -114,13 +133,12 @@ class Daemon:
                 continue
             due = first_run(trigger, last.get(source.id), now)
             self.scheduler.add_job(
-                self.run_process,
+                self.due.put,
                 trigger,
-                args=[source.id, self.command(source.id)],
+                args=[source.id],
                 id=source.id,
                 name=source.id,
                 next_run_time=due,
-                max_instances=1,  # a run still going when the next is due skips that one
                 coalesce=True,  # runs missed while asleep or stopped are one run, not many
                 misfire_grace_time=None,  # however late, a missed run still runs (once)
             )
@@ -137,6 +155,9 @@ class Daemon:
         self.schedule_digest()
         self.scheduler.start()
         while not self.signals:
+            while not self.due.empty():
+                self.start_run(self.due.get())
+            self.let_idle_go()
             time.sleep(POLL_SECONDS)
         self.stop()
         return 0
@@ -183,56 +204,181 @@ class Daemon:
         # own: a Ctrl-C in a terminal reaches only this process, which sends exactly one. (For
         # the same reason a systemd unit wants KillMode=mixed.)
         self.signal_all(signal.SIGTERM)
-        while self.running and self.signals < 2:
+        while self.processes and self.signals < 2:
             time.sleep(POLL_SECONDS)
-        if self.running:
+        if self.processes:
             log.warning("second signal: killing %d running crawls", len(self.running))
             self.signal_all(signal.SIGKILL)
-            while self.running:
+            while self.processes:
                 time.sleep(POLL_SECONDS)
         log.info("stopped")
 
     def signal_all(self, signum: int) -> None:
-        """Send ``signum`` to every running crawl."""
+        """Send ``signum`` to every crawl process and digest run."""
         with self.lock:
-            for process in self.running.values():
+            for process in self.processes:
                 process.send_signal(signum)
 
+    def start_run(self, source_id: str) -> None:
+        """Send a run of ``source_id`` to the crawl process, started if there is none."""
+        with self.lock:
+            if self.stopping:
+                return
+            if source_id in self.running:
+                log.info("%s: its last run is still going; this run is skipped", source_id)
+                return
+            for _ in range(2):  # a process that ended just now: once more, with a new one
+                if self.crawls is None:
+                    self.crawls = CrawlProcess(self.command(), self)
+                    self.processes.add(self.crawls.process)
+                    log.info("crawl process started (pid %d)", self.crawls.process.pid)
+                if self.crawls.send(source_id):
+                    break
+                self.crawls = None
+            else:
+                log.warning("%s: no crawl process would take the run; it is skipped", source_id)
+                return
+            self.running[source_id] = (self.crawls, time.monotonic())
+        log.info("%s: run started", source_id)
+
+    def run_ended(self, crawls: CrawlProcess, source_id: str, status: str, line: str) -> None:
+        """The crawl process reported the end of a run (from its reader thread)."""
+        with self.lock:
+            ran = self.running.get(source_id)
+            if ran is None or ran[0] is not crawls:
+                return
+            del self.running[source_id]
+            if not self.running:
+                self.idle_since = time.monotonic()
+        level = logging.INFO if status == "ok" else logging.WARNING
+        log.log(
+            level,
+            "%s: run ended, %s, %.1fs: %s",
+            source_id,
+            status,
+            time.monotonic() - ran[1],
+            line,
+        )
+
+    def process_ended(self, crawls: CrawlProcess, code: int) -> None:
+        """The crawl process ended (from its reader thread): its runs still going end with it."""
+        with self.lock:
+            self.processes.discard(crawls.process)
+            if self.crawls is crawls:
+                self.crawls = None
+            lost = [s for s, (p, _) in self.running.items() if p is crawls]
+            for source_id in lost:
+                del self.running[source_id]
+            if not self.running:
+                self.idle_since = time.monotonic()
+        status = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        if code != 0 or lost:
+            log.warning("crawl process ended, %s; next runs start another", status)
+        for source_id in lost:
+            log.warning("%s: run ended with the crawl process, %s", source_id, status)
+
+    def let_idle_go(self) -> None:
+        """End the crawl process once it has had no run for IDLE_SECONDS."""
+        with self.lock:
+            idle = self.crawls is not None and not self.running
+            if not idle or time.monotonic() - self.idle_since < IDLE_SECONDS:
+                return
+            crawls, self.crawls = self.crawls, None
+        assert crawls is not None
+        crawls.close()
+
     def run_process(self, name: str, command: list[str]) -> None:
-        """One run (a source's crawl, the digest) in its own process; logs start, errors, end."""
+        """A digest run in its own process; logs its start, errors and end."""
         with self.lock:
             if self.stopping:
                 return
             process = subprocess.Popen(
                 command,
-                stdout=subprocess.DEVNULL,  # only the summary: the run's counts are in the db
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 encoding="utf-8",
                 errors="replace",
                 start_new_session=True,
                 preexec_fn=die_with_parent(),
             )
-            self.running[name] = process
+            self.processes.add(process)
         started = time.monotonic()
         log.info("%s: run started (pid %d)", name, process.pid)
         assert process.stderr is not None
-        with process.stderr:
-            for line in process.stderr:
-                log.warning("%s: %s", name, line.rstrip())
+        log_lines(name, process.stderr)
         code = process.wait()
         level = logging.INFO if code == 0 else logging.WARNING
         status = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
         log.log(level, "%s: run ended, %s, %.1fs", name, status, time.monotonic() - started)
         with self.lock:
-            del self.running[name]
+            self.processes.discard(process)
 
-    def command(self, source_id: str) -> list[str]:
-        """The ``newsmon crawl`` of one source, with this daemon's database, seeds and taxonomy."""
+    def command(self) -> list[str]:
+        """The ``newsmon crawl --stdin`` with this daemon's database, seeds and taxonomy."""
         taxonomy = [arg for path in self.taxonomy for arg in ("--taxonomy", str(path))]
         return [
-            *(sys.executable, "-m", "crawler", "crawl", "--source", source_id),
-            *("--db", str(self.db_path), "--seeds", str(self.seeds), "--quiet", *taxonomy),
+            *(sys.executable, "-m", "crawler", "crawl", "--stdin"),
+            *("--db", str(self.db_path), "--seeds", str(self.seeds), *taxonomy),
         ]
+
+
+class CrawlProcess:
+    """The daemon's ``newsmon crawl --stdin``: takes runs by source id; two threads read what
+    it says, the ends of runs (stdout) and its errors (stderr), and tell the daemon."""
+
+    def __init__(self, command: list[str], daemon: Daemon):
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
+        self.daemon = daemon
+        threading.Thread(target=self.read_results, name="crawl-results", daemon=True).start()
+        assert self.process.stderr is not None
+        threading.Thread(
+            target=log_lines, args=("crawl", self.process.stderr), name="crawl-errors", daemon=True
+        ).start()
+
+    def send(self, source_id: str) -> bool:
+        """Ask for a run of ``source_id``; False if the process no longer reads."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(source_id + "\n")
+            self.process.stdin.flush()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def close(self) -> None:
+        """No more runs: the process ends once those going have."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def read_results(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            for line in self.process.stdout:
+                try:
+                    record = json.loads(line)
+                    ended = (record["source"], record["status"], record["line"])
+                except (ValueError, KeyError, TypeError):
+                    log.warning("crawl: %s", line.rstrip())
+                    continue
+                self.daemon.run_ended(self, *ended)
+        self.daemon.process_ended(self, self.process.wait())
+
+
+def log_lines(name: str, stream: IO[str]) -> None:
+    """Each line a process writes to ``stream`` as a warning of the daemon's, until it ends."""
+    with stream:
+        for line in stream:
+            log.warning("%s: %s", name, line.rstrip())
 
 
 def die_with_parent() -> Callable[[], None] | None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +21,9 @@ from crawler import paths
 from crawler.daemon import first_run, make_trigger
 from crawler.demo.server import DemoServer
 from crawler.sources import Source, crontab_fields
+from tests.support.kills import crawls_of
 from tests.support.run import newsmon_command, start
+from tests.support.sites import generated
 
 T = TypeVar("T")
 
@@ -145,7 +147,9 @@ def test_each_source_runs_on_its_own_schedule(daemon_run: dict[str, Any]) -> Non
     assert len(of(rows, "demo")) >= 3 and len(of(rows, "demo-industry")) >= 2
     log = daemon_run["log"].read_text("utf-8")
     assert re.search(r"info: crawler\.daemon: demo: every 2s, last run never, next run ", log)
-    assert re.search(r"info: crawler\.daemon: demo: run ended, exit status 0, \d+\.\ds", log)
+    assert re.search(
+        r"info: crawler\.daemon: demo: run ended, ok, \d+\.\ds: crawled 1 source: ", log
+    )
 
 
 def test_runs_of_one_source_never_overlap(daemon_run: dict[str, Any]) -> None:
@@ -232,3 +236,81 @@ def test_the_daily_digest_is_scheduled_from_the_settings(
     assert job is not None and job.next_run_time.strftime("%H:%M") == "07:45"
     assert job.args[1][-3:] == ["digest", "--db", str(tmp_path / "news.db")]
     daemon.scheduler.shutdown(wait=False)
+
+
+# One of twenty small sites; each is its own source on its own port, due as the daemon starts.
+MANY_SOURCE = """
+[[source]]
+id = "site-{n}"
+name = "站点 {n}"
+base_url = "{url}"
+lists = ["/policy/", "/industry/", "/local/"]
+private_hosts = ["127.0.0.1"]
+article_urls = ['^/[a-z]+/\\d{{6}}/t\\d{{8}}_\\d+\\.html$']
+every = "1h"
+delay = 0
+concurrency = 4
+"""
+
+
+def test_twenty_sources_due_at_once_run_once_each_in_one_crawl_process(tmp_path: Path) -> None:
+    sites = [DemoServer(generated(6)) for _ in range(20)]
+    db_path, log, seeds = tmp_path / "news.db", tmp_path / "daemon.log", tmp_path / "seeds.toml"
+    with ExitStack() as servers:
+        for site in sites:
+            servers.enter_context(site)
+        text = "".join(MANY_SOURCE.format(n=n, url=site.url) for n, site in enumerate(sites))
+        seeds.write_text(text, "utf-8")
+        daemon = start(
+            [*newsmon_command("daemon", "--db", str(db_path)), "--seeds", str(seeds)], log
+        )
+        most_crawls = most_processes = 0
+
+        def all_finished() -> list[dict[str, Any]] | None:
+            nonlocal most_crawls, most_processes
+            crawls = [pid for pid in crawls_of(db_path) if parent_of(pid) == daemon.pid]
+            most_crawls = max(most_crawls, len(crawls))
+            most_processes = max(most_processes, len(descendants_of(daemon.pid)))
+            rows = runs(db_path)
+            done = {r["source_id"] for r in rows if r["status"] != "running"}
+            return rows if len(done) == len(sites) else None
+
+        try:
+            rows = wait_for(all_finished, 240, daemon, log)
+            code, _ = stop(daemon, signal.SIGTERM)
+        finally:
+            end(daemon)
+    assert code == 0
+    assert sorted(r["source_id"] for r in rows) == sorted(f"site-{n}" for n in range(20))
+    assert all(r["status"] == "ok" for r in rows), rows
+    # Each site's articles were stored, by the one process that crawled them all.
+    assert most_crawls == 1, log.read_text("utf-8")
+    # That process and its pool of extract workers, one a core: not a process a source.
+    assert most_processes <= 1 + (os.cpu_count() or 1), most_processes
+    with closing(sqlite3.connect(db_path)) as db:
+        stored = dict(db.execute("select source_id, count(*) from articles group by source_id"))
+    assert stored == {f"site-{n}": 6 for n in range(20)}
+    assert log.read_text("utf-8").count("crawl process started") == 1
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent pid of ``pid`` (Linux: from /proc), None if it has ended."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii")
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def descendants_of(root: int) -> set[int]:
+    """The pids of every process below ``root`` now."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (parent := parent_of(int(entry.name))) is not None:
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
