@@ -23,6 +23,7 @@ from crawler.demo.server import DemoServer
 from crawler.sources import Source, crontab_fields
 from tests.support.kills import crawls_of
 from tests.support.run import newsmon_command, start
+from tests.support.serving import StallingSite
 from tests.support.sites import generated
 
 T = TypeVar("T")
@@ -291,6 +292,77 @@ def test_twenty_sources_due_at_once_run_once_each_in_one_crawl_process(tmp_path:
         stored = dict(db.execute("select source_id, count(*) from articles group by source_id"))
     assert stored == {f"site-{n}": 6 for n in range(20)}
     assert log.read_text("utf-8").count("crawl process started") == 1
+
+
+def test_a_hung_source_delays_no_other_source(tmp_path: Path) -> None:
+    db_path, log, seeds = tmp_path / "news.db", tmp_path / "daemon.log", tmp_path / "seeds.toml"
+    with DemoServer(generated(6)) as site, StallingSite() as hung:
+        text = MANY_SOURCE.format(n=0, url=site.url) + MANY_SOURCE.format(n=1, url=hung.url)
+        seeds.write_text(text.replace("delay = 0\n", "delay = 0\ntimeout = 3\n"), "utf-8")
+        daemon = start(
+            [*newsmon_command("daemon", "--db", str(db_path)), "--seeds", str(seeds)], log
+        )
+
+        def ended(source_id: str) -> dict[str, Any] | None:
+            done = [r for r in of(runs(db_path), source_id) if r["status"] != "running"]
+            return done[0] if done else None
+
+        try:
+            good = wait_for(lambda: ended("site-0"), 60, daemon, log)
+            hung_run = ended("site-1")
+            stalled = wait_for(lambda: ended("site-1"), 120, daemon, log)
+            code, _ = stop(daemon, signal.SIGTERM)
+        finally:
+            end(daemon)
+    assert code == 0
+    # The good source finished while the hung one was still waiting on its first answers.
+    assert good["status"] == "ok" and hung_run is None, (good, hung_run)
+    with closing(sqlite3.connect(db_path)) as db:
+        assert db.execute("select count(*) from articles").fetchone()[0] == 6
+    # The hung one gave up by its own timeout (with its retries), as a failed run.
+    assert stalled["status"] == "failed", stalled
+    assert "site-1: run ended, failed" in log.read_text("utf-8")
+
+
+def test_a_killed_crawl_process_is_logged_and_the_next_run_gets_a_new_one(
+    tmp_path: Path,
+) -> None:
+    db_path, log, seeds = tmp_path / "news.db", tmp_path / "daemon.log", tmp_path / "seeds.toml"
+    with DemoServer(generated(40)) as site:
+        # Slow enough that the first run is going when its process is killed.
+        text = MANY_SOURCE.format(n=0, url=site.url).replace('every = "1h"', 'every = "3s"')
+        seeds.write_text(text.replace("delay = 0\n", "delay = 0.2\n"), "utf-8")
+        daemon = start(
+            [*newsmon_command("daemon", "--db", str(db_path)), "--seeds", str(seeds)], log
+        )
+        try:
+            first = wait_for(lambda: in_flight(db_path, {"site-0": 1}), 60, daemon, log)
+            crawls = [pid for pid in crawls_of(db_path) if parent_of(pid) == daemon.pid]
+            assert len(crawls) == 1
+            os.kill(crawls[0], signal.SIGKILL)
+            after = first[0]["id"]
+            later = wait_for(
+                lambda: (
+                    [r for r in of(runs(db_path), "site-0") if r["id"] > after]
+                    and "killed by SIGKILL" in log.read_text("utf-8")
+                    and ended_ok(db_path, after)
+                ),
+                90,
+                daemon,
+                log,
+            )
+            code, _ = stop(daemon, signal.SIGTERM)
+        finally:
+            end(daemon)
+    assert later and code == 0
+    text = log.read_text("utf-8")
+    assert "site-0: run ended with the crawl process, killed by SIGKILL" in text, text
+    assert text.count("crawl process started") >= 2, text
+
+
+def ended_ok(db_path: Path, after: int) -> bool:
+    """Whether a run of site-0 after run ``after`` finished ok."""
+    return any(r["id"] > after and r["status"] == "ok" for r in of(runs(db_path), "site-0"))
 
 
 def parent_of(pid: int) -> int | None:

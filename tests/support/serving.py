@@ -102,6 +102,21 @@ class LoopbackServer(Background):
         self.httpd.server_close()
 
 
+class StallingSite(LoopbackServer):
+    """A site that takes every request and never answers (until it stops): a hung portal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped = threading.Event()
+
+    def respond(self, h: Handler, path: str) -> None:
+        self.stopped.wait()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        super().stop()
+
+
 class Crawl(NamedTuple):
     db_path: Path
     seeds: Path
