@@ -292,15 +292,7 @@ class Daemon:
         with self.lock:
             if self.stopping:
                 return
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                encoding="utf-8",
-                errors="replace",
-                start_new_session=True,
-                preexec_fn=die_with_parent(),
-            )
+            process = child(command, stdout=subprocess.DEVNULL)
             self.processes.add(process)
         started = time.monotonic()
         log.info("%s: run started (pid %d)", name, process.pid)
@@ -327,16 +319,7 @@ class CrawlProcess:
     it says, the ends of runs (stdout) and its errors (stderr), and tell the daemon."""
 
     def __init__(self, command: list[str], daemon: Daemon):
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )
+        self.process = child(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.daemon = daemon
         threading.Thread(target=self.read_results, name="crawl-results", daemon=True).start()
         assert self.process.stderr is not None
@@ -372,6 +355,22 @@ class CrawlProcess:
                     continue
                 self.daemon.run_ended(self, *ended)
         self.daemon.process_ended(self, self.process.wait())
+
+
+def child(command: list[str], stdout: int, stdin: int | None = None) -> subprocess.Popen[str]:
+    """``command`` started as the daemon's child: text streams, its errors piped to the daemon,
+    in a session of its own (a Ctrl-C reaches only the daemon, which passes on one SIGTERM),
+    and ended by the kernel when the daemon ends."""
+    return subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+        preexec_fn=die_with_parent(),
+        stdin=stdin,
+        stdout=stdout,
+    )
 
 
 def log_lines(name: str, stream: IO[str]) -> None:
