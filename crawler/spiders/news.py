@@ -124,7 +124,6 @@ class NewsSpider(scrapy.Spider):
         self.source = source
         self.plan = plan or RevisitPlan(now(), {}, {})
         self.allowed_domains = list(source.domains)
-        self.articles = source.article_patterns
         self.list_pages = source.list_patterns
         self.requested: set[str] = set()  # canonical URLs, counted against max_pages
 
@@ -225,8 +224,7 @@ class NewsSpider(scrapy.Spider):
 
     def is_article(self, url: str) -> bool:
         """Whether ``url`` is an article by the source's patterns, tracking parameters aside."""
-        target = path_and_query(canonical_url(url, self.source.drop_params))
-        return any(p.search(target) for p in self.articles)
+        return self.source.is_article(url)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         fetch = self.fetch_record(response)
