@@ -20,8 +20,8 @@ TRACKING_PARAMS = (
     "from",
     "fromid",
     "f=rss",
-    "jump",  # portals append ?jump=true to links that leave their list frames
-    "commtag",  # thepaper.cn's comment-box flag
+    "jump",  # Guangdong's gkmlpt documents are linked with ?jump=true
+    "commtag",  # a link to the comment box (thepaper.cn, cnstock.com)
     "share",
     "share_*",
     "sharer_*",

@@ -48,13 +48,21 @@ def test_every_shipped_seed_file_loads() -> None:
         # Feed and share links carry flags that the canonical URL drops.
         ("36kr", "https://36kr.com/p/2396489581718661?f=rss"),
         ("thepaper-tech", "https://www.thepaper.cn/newsDetail_forward_27760000?commTag=true"),
-        ("js-gov", "https://www.jiangsu.gov.cn/art/2026/8/26/art_46144_11820899.html?jump=true"),
+        ("sz-gxj", "https://gxj.sz.gov.cn/gkmlpt/content/12/12956/post_12956819.html?jump=true"),
         ("tmtpost", "https://www.tmtpost.com/6842788.html?utm_source=rss&f=rss"),
         # Documents of the shared platforms, under paths no column pattern names.
         ("gd-gov", "https://www.gd.gov.cn/gkmlpt/content/4/4427/post_4427812.html"),
         ("zj-jxt", "https://jxt.zj.gov.cn/col/col1229886900/art/2026/art_7ecbc859150f48e4.html"),
         ("bj-kw", "https://kw.beijing.gov.cn/art/2020/6/2/art_736_573808.html"),
         ("ah-gov", "https://www.ah.gov.cn/public/1681/565495721.html"),
+        # Documents on a sibling host of the portal.
+        ("ndrc-policy", "https://zfxxgk.ndrc.gov.cn/web/iteminfo.jsp?id=20523"),
+        ("ndrc-news", "https://zfxxgk.ndrc.gov.cn/web/iteminfo.jsp?id=20632"),
+        ("zqcn", "http://epaper.zqcn.com.cn/content/2024-06/19/content_52781.htm"),
+        (
+            "sh-sheitc",
+            "https://www.sheitc.sh.gov.cn/zwgk/tz/20260312/974925ba5f954a68bc0278a9e7601d4b.html",
+        ),
         # TRS documents with their _ext page.
         ("ndrc-news", "https://www.ndrc.gov.cn/xwdt/xwfb/202406/t20240618_1387070_ext.html"),
         (

@@ -29,9 +29,9 @@ def test_feed_and_presentation_flags_are_dropped() -> None:
     assert canonical_url("https://www.thepaper.cn/newsDetail_forward_27760000?commTag=true") == (
         "https://www.thepaper.cn/newsDetail_forward_27760000"
     )
-    linked = "https://www.jiangsu.gov.cn/art/2026/8/26/art_46144_11820899.html?jump=true&share=wx"
-    assert (
-        canonical_url(linked) == "https://www.jiangsu.gov.cn/art/2026/8/26/art_46144_11820899.html"
+    linked = "https://gxj.sz.gov.cn/gkmlpt/content/12/12956/post_12956819.html?jump=true&share=wx"
+    assert canonical_url(linked) == (
+        "https://gxj.sz.gov.cn/gkmlpt/content/12/12956/post_12956819.html"
     )
 
 
