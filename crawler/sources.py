@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from crawler.clock import duration_seconds
 from crawler.files import not_a_file, read_text
 from crawler.patterns import backtracking_risk
-from crawler.urls import canonical_host, canonical_url
+from crawler.urls import canonical_host, canonical_url, path_and_query
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # "0s" would crawl a site back to back; a year is already longer than any sane schedule, and
@@ -43,6 +44,19 @@ NUMBER_BOUNDS: dict[str, tuple[float, float, bool]] = {
 # Crontab counts weekdays from Sunday (0 and 7).
 CRONTAB_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# Document paths that a shared publishing platform serves on every portal that runs it, so a
+# source names its platforms (``platforms = ["gkmlpt"]``) instead of copying their patterns.
+PLATFORMS: dict[str, tuple[str, ...]] = {
+    # 广东省政府信息公开平台: every Guangdong provincial and city portal publishes its
+    # 政府信息公开目录 at /gkmlpt/, e.g. /gkmlpt/content/4/4713/post_4713026.html.
+    "gkmlpt": (r"^/gkmlpt/content/\d+/\d+/post_\d+\.html$",),
+    # Hanweb (大汉) CMS of Zhejiang and Jiangsu portals: /art/2024/6/19/art_1229123402_1.html,
+    # or under a column, /col/col1229886900/art/2026/art_<32 hex>.html.
+    "hanweb": (r"^/(?:col/col\d+/)?art/\d{4}/(?:\d{1,2}/\d{1,2}/)?art_\w+\.html$",),
+    # Anhui's 政府信息公开 platform of the province and its cities: /public/1741/40408761.html.
+    "ah-public": (r"^/public/\d+/\d+\.html$",),
+}
+
 # After an article is first seen it is checked again after each of these, then no more: news
 # is corrected within hours, rarely after a week.
 DEFAULT_WATCH = ("1h", "6h", "1d", "7d")
@@ -54,7 +68,7 @@ class Source:
 
     id: str
     name: str
-    article_urls: tuple[str, ...]
+    article_urls: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
@@ -77,6 +91,7 @@ class Source:
     # addresses (an intranet site, the demo on 127.0.0.1); every other such host is refused.
     private_hosts: tuple[str, ...] = ()
     drop_params: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
     watch: tuple[str, ...] = DEFAULT_WATCH
     notes: str = ""
     file: str = field(default="", compare=False)
@@ -106,9 +121,16 @@ class Source:
         urls = [canonical_url(u) for kind in self.start_urls.values() for u in kind]
         return tuple(sorted({urlsplit(u).hostname or "" for u in urls} - {""}))
 
-    @property
+    @cached_property
     def article_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p) for p in self.article_urls)
+        """The source's own article patterns and those of the platforms it publishes through."""
+        shared = tuple(p for name in self.platforms for p in PLATFORMS[name])
+        return tuple(re.compile(p) for p in self.article_urls + shared)
+
+    def is_article(self, url: str) -> bool:
+        """Whether ``url`` is an article of this source, tracking parameters aside."""
+        target = path_and_query(canonical_url(url, self.drop_params))
+        return any(p.search(target) for p in self.article_patterns)
 
     @property
     def list_patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -181,7 +203,7 @@ class SourceError(ValueError):
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Source) if f.name != "file"}
-REQUIRED = ("id", "name", "article_urls")
+REQUIRED = ("id", "name")
 URL_LISTS = ("lists", "feeds", "sitemaps")
 PATTERN_LISTS = ("article_urls", "list_urls")
 STRING_LISTS = (
@@ -190,6 +212,7 @@ STRING_LISTS = (
     "allowed_domains",
     "private_hosts",
     "drop_params",
+    "platforms",
     "watch",
 )
 STRINGS = ("id", "name", "homepage", "base_url", "region", "every", "cron", "notes")
@@ -307,8 +330,15 @@ def _parse_entry(entry: dict[str, Any], where: _Where, problems: list[str]) -> S
                     where(key, f"pattern {pattern!r} in {key!r} can hang the crawl ({risk}):"
                           " bound the inner repeat or make its parts exclusive")
                 )  # fmt: skip
-    if not entry["article_urls"]:
-        problems.append(where("article_urls", "article_urls is empty: no link would be an article"))
+    for name in entry.get("platforms", []):
+        if name not in PLATFORMS:
+            hint = _closest(name, PLATFORMS)
+            known = f"did you mean {hint!r}?" if hint else f"known: {', '.join(PLATFORMS)}"
+            problems.append(where("platforms", f"unknown platform {name!r} ({known})"))
+    if not entry.get("article_urls") and not entry.get("platforms"):
+        problems.append(
+            where("article_urls", "no article_urls nor platforms: no link would be an article")
+        )
     _check_schedule(entry, where, problems)
     _check_numbers(entry, where, problems)
     hosts = _check_hosts(entry, where, problems)

@@ -8,16 +8,23 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-# Query parameters that only say where a click came from; dropping them makes one article one
-# row however it was linked. Sources add their own with ``drop_params``.
+# Query parameters that only say where a click came from or how to present the page; dropping
+# them makes one article one row however it was linked. Names are matched lowercased, as shell
+# patterns; a pattern with "=" matches one value only, for a name that elsewhere names a page
+# (``f=rss`` tags feed links, another site's ``f`` may pick a file). Parameters that can name a
+# page (id, page, p, aid …) are kept. Sources add their own with ``drop_params``.
 TRACKING_PARAMS = (
     "utm_*",
     "spm",
     "wfr",
     "from",
     "fromid",
-    "share_token",
-    "sharer_shareid",
+    "f=rss",
+    "jump",  # Guangdong's gkmlpt documents are linked with ?jump=true
+    "commtag",  # a link to the comment box (thepaper.cn, cnstock.com)
+    "share",
+    "share_*",
+    "sharer_*",
     "scene",
     "isappinstalled",
     "fbclid",
@@ -38,9 +45,14 @@ def canonical_url(url: str, drop_params: tuple[str, ...] = ()) -> str:
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not any(fnmatchcase(key.lower(), p) for p in patterns)
+        if not any(_tracking(key.lower(), value.lower(), p) for p in patterns)
     ]
     return canonicalize_url(urlunsplit(parts._replace(query=urlencode(query))))
+
+
+def _tracking(key: str, value: str, pattern: str) -> bool:
+    name, is_pair, wanted = pattern.partition("=")
+    return fnmatchcase(key, name) and (not is_pair or fnmatchcase(value, wanted))
 
 
 def path_and_query(url: str) -> str:

@@ -42,6 +42,7 @@ from crawler.errors import LinkTooLong, RequestRefused
 from crawler.extract.decode import not_a_page
 from crawler.integrity import META_KEY as CUT_SHORT
 from crawler.items import Fetch, Page
+from crawler.pagination import script_pages
 from crawler.revisit import RevisitPlan, lastmod_moment
 from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
@@ -124,7 +125,6 @@ class NewsSpider(scrapy.Spider):
         self.source = source
         self.plan = plan or RevisitPlan(now(), {}, {})
         self.allowed_domains = list(source.domains)
-        self.articles = source.article_patterns
         self.list_pages = source.list_patterns
         self.requested: set[str] = set()  # canonical URLs, counted against max_pages
 
@@ -225,8 +225,7 @@ class NewsSpider(scrapy.Spider):
 
     def is_article(self, url: str) -> bool:
         """Whether ``url`` is an article by the source's patterns, tracking parameters aside."""
-        target = path_and_query(canonical_url(url, self.source.drop_params))
-        return any(p.search(target) for p in self.articles)
+        return self.source.is_article(url)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         fetch = self.fetch_record(response)
@@ -261,8 +260,25 @@ class NewsSpider(scrapy.Spider):
             ):
                 yield from self._request(url, "list", self.parse_list, depth + 1)
 
+        # A pager drawn by a script names no page in an <a>: its pages are numbered, so the
+        # ones within max_list_pages are requested at the depth they would have as next pages.
+        drawn = (
+            script_pages(
+                response.xpath("//script/text()").getall(),
+                response.url,
+                self.source.max_list_pages - depth,
+            )
+            if more_pages
+            else []
+        )
+
+        def follow_page(numbered: tuple[int, str]) -> Iterator[scrapy.Request]:
+            further, url = numbered
+            yield from self._request(url, "list", self.parse_list, depth + further)
+
         skips = Skips(self, response)
         yield from skips.each(response.css("a::attr(href)").getall(), follow)
+        yield from skips.each(enumerate(drawn, 1), follow_page)
         yield from _some(skips.fetch())
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
