@@ -240,6 +240,10 @@ def read_attachment(data: bytes, name: str) -> AttachmentText:
         return AttachmentText(kind, declared.read(data))
     except NoTextLayer as exc:
         return AttachmentText(kind, "", str(exc))
+    except AttachmentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a reader's own bug on odd bytes: not a version
+        raise BrokenAttachment(f"{kind} file its reader fails on ({type(exc).__name__})") from None
 
 
 def attachment_name(url: str, text: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 CID_FONT = "STSong-Light"
 
@@ -75,7 +77,7 @@ def docx_document(title: str, paragraphs: list[str], table: list[list[str]] | No
     return out.getvalue()
 
 
-def xlsx_document(sheet: str, rows: list[list[str | int | float]]) -> bytes:
+def xlsx_document(sheet: str, rows: Sequence[Sequence[str | int | float]]) -> bytes:
     """An Excel workbook of one sheet named ``sheet`` holding ``rows``."""
     from openpyxl import Workbook
 
@@ -84,7 +86,7 @@ def xlsx_document(sheet: str, rows: list[list[str | int | float]]) -> bytes:
     assert worksheet is not None  # a new workbook has one sheet
     worksheet.title = sheet
     for row in rows:
-        worksheet.append(row)
+        worksheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -97,3 +99,38 @@ def zip_archive(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A generated attachment: its file name, its bytes, and the text written into it."""
+
+    name: str
+    data: bytes
+    text: str
+
+
+def samples(title: str, paragraphs: list[str]) -> list[Sample]:
+    """One attachment of each kind that has text (PDF, DOCX, XLSX, ZIP of a PDF and an XLSX)
+    holding ``title`` and ``paragraphs``, each with the text a reader must get back."""
+    table = [["序号", "条款"], *([str(i), p] for i, p in enumerate(paragraphs, start=1))]
+    body = "\n".join([title, *paragraphs])
+    pdf = Sample(f"{title}.pdf", pdf_document(title, paragraphs), body)
+    docx = Sample(
+        f"{title}.docx",
+        docx_document(title, paragraphs, table[:2]),
+        "\n".join([body, *("\t".join(row) for row in table[:2])]),
+    )
+    xlsx = Sample(
+        f"{title}清单.xlsx",
+        xlsx_document(
+            "条款", [[int(row[0]), row[1]] if row[0].isdigit() else row for row in table]
+        ),
+        "\n".join(["条款", *("\t".join(row) for row in table)]),
+    )
+    archive = Sample(
+        f"{title}.zip",
+        zip_archive({pdf.name: pdf.data, xlsx.name: xlsx.data}),
+        f"{pdf.name}\n{pdf.text}\n\n{xlsx.name}\n{xlsx.text}",
+    )
+    return [pdf, docx, xlsx, archive]
