@@ -226,13 +226,14 @@ def sniffed_kind(data: bytes, named: str | None) -> str:
     raise BrokenAttachment(f"not a {named or 'document'} file (unknown first bytes)")
 
 
-def read_attachment(data: bytes, name: str) -> AttachmentText:
-    """The kind and text of an attachment called ``name`` (its link's text or path).
+def read_attachment(data: bytes, name: str, url: str = "") -> AttachmentText:
+    """The kind and text of an attachment called ``name`` (its link's text or path), served
+    at ``url``; their suffixes say the kind where the bytes do not.
 
     Raises BrokenAttachment when the bytes are not a whole file of that kind."""
     if not data:
         raise BrokenAttachment("an empty file")
-    kind = sniffed_kind(data, kind_of(name))
+    kind = sniffed_kind(data, kind_of(name) or kind_of(unquote(urlsplit(url).path)))
     declared = KINDS[kind]
     if declared.read is None:
         return AttachmentText(kind, "", declared.unsupported)
@@ -258,7 +259,8 @@ def is_attachment(url: str, text: str, labelled: bool) -> bool:
     path = unquote(urlsplit(url).path)
     if kind_of(path) in LINKED_KINDS or kind_of(text.strip()) in LINKED_KINDS:
         return True
-    return labelled and not path.lower().endswith(WEB_PAGE_SUFFIXES) and path not in ("", "/")
+    # A path ending in a slash is a folder of the portal (返回列表), not a file.
+    return labelled and not path.lower().endswith((*WEB_PAGE_SUFFIXES, "/")) and bool(path)
 
 
 def unwrap(page: str) -> str:

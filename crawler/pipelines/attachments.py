@@ -30,10 +30,11 @@ class AttachmentPipeline:
         if item.fetch.error is None:
             started = time.process_time()
             try:
+                args = (item.body, item.name, item.fetch.url)
                 if self.pool is None:
-                    item.read = read_attachment(item.body, item.name)
+                    item.read = read_attachment(*args)
                 else:
-                    item.read = await self.pool.run(read_attachment, item.body, item.name)
+                    item.read = await self.pool.run(read_attachment, *args)
             except BrokenAttachment as exc:
                 item.fetch = replace(item.fetch, error=f"attachment: {exc}")
             self.stats.inc_value("newsmon/time/attachments", time.process_time() - started)

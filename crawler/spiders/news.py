@@ -441,6 +441,9 @@ class NewsSpider(scrapy.Spider):
         """Record why a request failed; the crawl goes on with the other pages."""
         request = failure.request  # type: ignore[attr-defined]
         kind, message = describe_failure(failure)
+        if kind == "too_big" and request.meta["kind"] == "attachment":
+            cap = self.source.max_attachment_bytes
+            message = f"attachment: over the source's max_attachment_bytes = {cap}"
         self.crawler.stats.inc_value(f"newsmon/errors/{kind}")
         response = failure.value.response if failure.check(HttpError) else None
         # A redirect's failure belongs to the page that was asked for, not where it led.
