@@ -3,9 +3,9 @@ outcomes, a policy's first sighting. Pure: plain data in, :class:`Alert` values 
 inserts them and the digest reads them back.
 
 An alert is raised once: its ``subject`` names what it is about (``story:12``,
-``article:12:v3``, ``source:ID:run:40``, ``policy:5``), and the store ignores an alert whose
-kind and subject it holds already. Subjects and titles are stored data: changing their form
-would raise every alert again.
+``article:12:v3``, ``attachment:4:v2``, ``source:ID:run:40``, ``policy:5``), and the store
+ignores an alert whose kind and subject it holds already. Subjects and titles are stored
+data: changing their form would raise every alert again.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ class AlertKind:
 KINDS: dict[str, AlertKind] = {
     "new_article": AlertKind("an article that opens a story: no stored article is a near copy"),
     "changed_article": AlertKind("a stored article whose cleaned body changed; detail: the diff"),
+    "changed_attachment": AlertKind(
+        "an attachment of an article (附件) whose text changed; detail: the diff"
+    ),
     "new_policy": AlertKind(
         "a policy document named for the first time; detail: its region, date and sentence"
     ),
@@ -133,6 +136,34 @@ def changed_article(
         source_id=source_id,
         article_id=article_id,
         title=title,
+        url=url,
+        detail=diff_texts(old_text, new_text).to_json(),
+    )
+
+
+def changed_attachment(
+    old_text: str,
+    new_text: str,
+    *,
+    attachment_id: int,
+    version: int,
+    article_id: int | None,
+    source_id: str,
+    name: str,
+    url: str,
+    seen_at: str,
+) -> Alert | None:
+    """The alert of a stored attachment whose text became ``version``, with the sentences
+    that changed as its detail; None when the text is the same (a file saved anew)."""
+    if new_text == old_text:
+        return None
+    return Alert(
+        "changed_attachment",
+        f"attachment:{attachment_id}:v{version}",
+        seen_at,
+        source_id=source_id,
+        article_id=article_id,
+        title=name,
         url=url,
         detail=diff_texts(old_text, new_text).to_json(),
     )

@@ -8,9 +8,10 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,11 +22,13 @@ from crawler.alerts import (
     HEALTH_KINDS,
     Alert,
     changed_article,
+    changed_attachment,
     new_article,
     new_policy,
     source_health,
     story_to_join,
 )
+from crawler.attachments import AttachmentText
 from crawler.classify import Tags
 from crawler.classify.policies import PolicyMention
 from crawler.clock import now
@@ -401,6 +404,12 @@ class Store:
                     },
                 )
                 self._add_version(article_id, 1, article, digest, seen_at, run_id, None)
+                # Its attachments may have been stored first: they download faster than a
+                # page is extracted.
+                self.db.execute(
+                    "update attachments set article_id = ? where article_url = ?",
+                    [article_id, article.url],
+                )
                 self._join_story(article_id, article, source_id, fingerprint, seen_at)
                 return "new", article_id
             version = row["version"] + 1
@@ -463,7 +472,95 @@ class Store:
             None,
         )
         last_run = None if last is None else LastRun(last["status"], last["finish_reason"])
-        return crawl_plan(at, validators, known, last_run)
+        attachments: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in self.db.query(
+            "select article_url, url, name from attachments where source_id = ? order by id",
+            [source_id],
+        ):
+            attachments[row["article_url"]].append((row["url"], row["name"]))
+        plan = crawl_plan(at, validators, known, last_run)
+        return replace(plan, attachments={url: tuple(files) for url, files in attachments.items()})
+
+    def save_attachment(
+        self,
+        source_id: str,
+        article_url: str,
+        url: str,
+        name: str,
+        read: AttachmentText,
+        data: bytes,
+        seen_at: str,
+    ) -> Outcome:
+        """Insert or update the attachment at ``url``; changed text is a new version and a
+        ``changed_attachment`` alert. The same bytes again, or other bytes with the same text
+        (a file saved anew), are no new version."""
+        digest = hashlib.sha256(data).hexdigest()
+        fields: dict[str, Any] = {
+            "source_id": source_id,
+            "article_url": article_url,
+            "name": name,
+            "kind": read.kind,
+            "bytes": len(data),
+            "sha256": digest,
+            "error": read.error,
+            "fetched_at": seen_at,
+        }
+        with self._write_transaction():
+            article = next(
+                self.db.query("select id from articles where url = ?", [article_url]), None
+            )
+            fields["article_id"] = None if article is None else article["id"]
+            row = next(
+                self.db.query(
+                    "select id, text, sha256, version from attachments where url = ?", [url]
+                ),
+                None,
+            )
+            if row is None:
+                self._insert(
+                    "attachments",
+                    {
+                        "url": url,
+                        **fields,
+                        "text": read.text,
+                        "version": 1,
+                        "first_seen": seen_at,
+                        "last_changed": seen_at,
+                        "search_tokens": search_tokens(name, read.text),
+                    },
+                )
+                return "new"
+            version = row["version"] + 1
+            change = changed_attachment(
+                row["text"] or "",
+                read.text,
+                attachment_id=row["id"],
+                version=version,
+                article_id=fields["article_id"],
+                source_id=source_id,
+                name=name,
+                url=url,
+                seen_at=seen_at,
+            )
+            if change is None:
+                self.db.table("attachments").update(row["id"], fields)
+                return "unchanged"
+            self.db.table("attachments").update(
+                row["id"],
+                {
+                    **fields,
+                    "text": read.text,
+                    "version": version,
+                    "last_changed": seen_at,
+                    "search_tokens": search_tokens(name, read.text),
+                },
+            )
+            self._alert(change)
+            return "updated"
+
+    def attachment_checked(self, url: str, seen_at: str) -> None:
+        """A re-check that found the attachment unchanged (HTTP 304)."""
+        self.db.execute("update attachments set fetched_at = ? where url = ?", [seen_at, url])
 
     def _join_story(
         self, article_id: int, article: Article, source_id: str, fingerprint: int, seen_at: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.attachments import AttachmentText
 from crawler.classify import Tags
 from crawler.extract import Article
 
@@ -14,7 +15,7 @@ class Fetch:
     """One HTTP exchange (or its failure), as stored in ``fetches``."""
 
     url: str
-    kind: str  # list, feed, sitemap, article
+    kind: str  # list, feed, sitemap, article, attachment
     fetched_at: str
     status: int | None = None
     bytes: int = 0
@@ -39,3 +40,15 @@ class Page:
     article: Article | None = None
     tags: Tags | None = None
     search_tokens: str | None = None  # of the article: cut where the tags were, not in the store
+
+
+@dataclass
+class AttachmentFile:
+    """An attachment (附件) of the article page at ``article_url``, as served; the attachments
+    pipeline fills ``read`` with its text, or makes a broken file an error of ``fetch``."""
+
+    fetch: Fetch
+    article_url: str
+    name: str  # the link's text, else the file name in its path
+    body: bytes = field(repr=False)
+    read: AttachmentText | None = None

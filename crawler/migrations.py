@@ -350,6 +350,40 @@ def m010_held_fetches(db: Database) -> None:
     db.table("fetches").add_column("held_hash", str)
 
 
+@migrations()
+def m012_attachments(db: Database) -> None:
+    """Attachments of articles (附件: PDF, Word, Excel, ZIP …): each file's kind, size, hash,
+    text and version, or why it has no text; searchable by jieba tokens of its name and text
+    in ``attachments_fts``, as articles are."""
+    attachments = db.table("attachments")
+    attachments.create(
+        {
+            "id": int,
+            "article_id": int,
+            "article_url": str,
+            "source_id": str,
+            "url": str,
+            "name": str,
+            "kind": str,
+            "bytes": int,
+            "sha256": str,
+            "text": str,
+            "version": int,
+            "error": str,
+            "fetched_at": str,
+            "first_seen": str,
+            "last_changed": str,
+            "search_tokens": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles"), ("source_id", "sources")],
+    )
+    attachments.create_index(["url"], unique=True)
+    attachments.create_index(["article_id"])
+    attachments.create_index(["source_id"])
+    attachments.enable_fts(["search_tokens"], fts_version="FTS5", create_triggers=True)
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.

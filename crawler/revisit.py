@@ -7,7 +7,7 @@ writes the ``next_check`` these functions compute; the spider follows the plan.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -20,6 +20,9 @@ class RevisitPlan:
     at: str
     validators: dict[str, tuple[str | None, str | None]]  # url: (ETag, Last-Modified)
     known: dict[str, tuple[str | None, str]]  # url: (next check or None, last seen)
+    # article url: its stored attachments (url, name), asked for again when the page is
+    # unchanged (304): a portal replaces a PDF without touching the page that links it.
+    attachments: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def due(self) -> list[str]:
         """The stored articles whose next check has come."""

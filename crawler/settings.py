@@ -67,6 +67,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 300,
     "crawler.pipelines.classify.ClassifyPipeline": 500,
+    "crawler.pipelines.attachments.AttachmentPipeline": 600,
     "crawler.pipelines.store.StorePipeline": 800,
 }
 EXTENSIONS = {"crawler.progress.Progress": 500}

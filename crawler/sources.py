@@ -37,6 +37,8 @@ LONGEST_INTERVAL = 366 * 86400
 NUMBER_BOUNDS: dict[str, tuple[float, float, bool]] = {
     "max_list_pages": (1, 10_000, True),
     "max_pages": (1, 1_000_000, True),
+    "max_attachments": (0, 1000, True),
+    "max_attachment_bytes": (1024, 1 << 30, True),
     "concurrency": (1, 64, True),
     "delay": (0, 3600, False),
     "timeout": (1, 3600, False),
@@ -77,6 +79,10 @@ class Source:
     # A run requests at most this many pages: a list that links to ever-new pages (a
     # calendar) or a site gone wrong cannot keep a crawl going for ever.
     max_pages: int = 2000
+    # Attachments (附件) fetched per article page, and the size cap of each: a policy's annexes
+    # are a few files of a few MB; a page linking hundreds, or a 1 GB archive, is not that.
+    max_attachments: int = 20
+    max_attachment_bytes: int = 20 * 1024 * 1024
     homepage: str | None = None
     base_url: str | None = None
     region: str | None = None

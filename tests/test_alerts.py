@@ -126,6 +126,7 @@ def test_a_new_policy_is_stored_with_its_region_date_and_sentence_as_json() -> N
 def test_alert_kinds_are_declared() -> None:
     assert sorted(KINDS) == [
         "changed_article",
+        "changed_attachment",
         "new_article",
         "new_policy",
         "source_failing",

@@ -16,7 +16,7 @@ from crawler.classify import Tags
 from crawler.clock import now
 from crawler.db import Store, database_error, open_db, text_hash
 from crawler.extract import Article
-from crawler.items import Fetch, Page
+from crawler.items import AttachmentFile, Fetch, Page
 from crawler.sources import Source
 from crawler.suspect import Body, suspect_change
 
@@ -76,6 +76,21 @@ class RunWriter:
                 new_policies = self.store.save_tags(article_id, tags, seen_at)
                 self.count("newsmon/policies/new", len(new_policies))
 
+    def write_attachment(self, item: AttachmentFile) -> None:
+        """Store an attachment's fetch and, read whole, the attachment: a broken file is only
+        its fetch's error, which ``newsmon status`` shows."""
+        fetch = item.fetch
+        self.store.record_fetch(self.run_id, self.source.id, fetch.row())
+        self.count("newsmon/errors" if fetch.error is not None else "newsmon/attachments", 1)
+        if fetch.status == 304:
+            self.count("newsmon/not_modified", 1)
+            self.store.attachment_checked(fetch.url, fetch.fetched_at)
+        elif item.read is not None:
+            outcome = self.store.save_attachment(
+                self.source.id, item.article_url, fetch.url, item.name, item.read, item.body, now()
+            )
+            self.count(f"newsmon/attachments/{outcome}", 1)
+
     def finish(self, stats: dict[str, Any], error: str | None = None) -> None:
         """Close the run with the crawl's ``newsmon/*`` stats; an ``error`` that stopped it
         (a database write that failed) makes it a failed run with that error."""
@@ -105,7 +120,7 @@ class RunWriter:
 def count_fetch(fetch: Fetch, count: Count) -> None:
     """Count a fetch the way a run's outcome and summary read it."""
     count("newsmon/pages" if fetch.error is None else "newsmon/errors", 1)
-    if fetch.kind != "article":
+    if fetch.kind not in ("article", "attachment"):
         count("newsmon/listing_pages", 1)
         if fetch.error is None:
             count("newsmon/listing_pages_ok", 1)
@@ -160,13 +175,15 @@ class StorePipeline:
         if self.error is not None:
             raise CloseSpider(STOPPED)  # how a component that cannot start closes its spider
 
-    def process_item(self, item: Fetch | Page) -> Fetch | Page:
+    def process_item(self, item: Fetch | Page | AttachmentFile) -> Fetch | Page | AttachmentFile:
         if self.writer is None or self.error is not None:
             return item  # the run stopped on a database error: the spider is closing
         started = time.process_time()
         with self._database():
             if isinstance(item, Page):
                 self.writer.write(item.fetch, item.article, item.tags, item.search_tokens)
+            elif isinstance(item, AttachmentFile):
+                self.writer.write_attachment(item)
             else:
                 self.writer.write(item)
         if self.error is not None:

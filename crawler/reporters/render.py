@@ -235,7 +235,7 @@ def collect(db: Database, since: str | None = None) -> Digest:
                     )
                 )
             digest.articles.append(item)
-        elif kind == "changed_article":
+        elif kind in ("changed_article", "changed_attachment"):
             diff = TextDiff.from_json(detail)
             item.diff_text = render_text(diff)
             # render_html escapes the article's text itself: its output is markup.

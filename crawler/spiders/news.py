@@ -37,11 +37,12 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler import paths
+from crawler.attachments import attachment_name, is_attachment
 from crawler.clock import now
 from crawler.errors import LinkTooLong, RequestRefused
 from crawler.extract.decode import not_a_page
 from crawler.integrity import META_KEY as CUT_SHORT
-from crawler.items import Fetch, Page
+from crawler.items import AttachmentFile, Fetch, Page
 from crawler.pagination import script_pages
 from crawler.revisit import RevisitPlan, lastmod_moment
 from crawler.sources import Source, load_sources
@@ -344,12 +345,85 @@ class NewsSpider(scrapy.Spider):
         fetch.error = f"not a sitemap: {problem}"
         return None
 
-    def parse_article(self, response: Response) -> Iterator[Page | Fetch]:
+    def parse_article(self, response: Response) -> Iterator[Page | Fetch | scrapy.Request]:
         fetch = self.fetch_record(response)
         if response.status == 304 or fetch.error is not None:
             yield fetch
         else:
             yield Page(fetch=fetch, body=response.body)
+        yield from self.attachment_requests(response, fetch)
+
+    def attachment_requests(
+        self, response: Response, fetch: Fetch
+    ) -> Iterator[scrapy.Request | Fetch]:
+        """Requests for the attachments of an article page, at most ``max_attachments``: those
+        it links, or those stored of it when the page is unchanged (304). Links past the cap
+        are one error line of the page's attachments."""
+        if fetch.error is not None:
+            return
+        if response.status == 304:
+            found = list(self.plan.attachments.get(fetch.url, ()))
+        else:
+            found = self.attachment_links(response)
+        cap = self.source.max_attachments
+        for url, name in found[:cap]:
+            try:
+                requests = list(self._request(url, "attachment", self.parse_attachment))
+            except LinkTooLong:
+                self.crawler.stats.inc_value("newsmon/skipped/too_long")
+                continue
+            for request in requests:
+                request.meta.update(
+                    article_url=fetch.url,
+                    attachment_name=name,
+                    download_maxsize=self.source.max_attachment_bytes,
+                    download_warnsize=self.source.max_attachment_bytes,
+                )
+                yield request
+        if len(found) > cap:
+            self.crawler.stats.inc_value("newsmon/skipped/attachments", len(found) - cap)
+            yield Fetch(
+                url=fetch.url,
+                kind="attachment",
+                fetched_at=now(),
+                error=f"attachment: {len(found) - cap} links over max_attachments = {cap},"
+                f" e.g. {found[cap][0][:EXAMPLE_CHARS]!r}",
+            )
+
+    def attachment_links(self, response: Response) -> list[tuple[str, str]]:
+        """The page's attachment links (URL, name), each once, in page order."""
+        if not isinstance(response, TextResponse):
+            return []
+        found: dict[str, str] = {}
+        for anchor in response.xpath("//a[@href]"):
+            url = self._link(response, anchor.attrib["href"])
+            if url is None or self.is_article(url):
+                continue
+            text = anchor.xpath("normalize-space(string(.))").get() or anchor.attrib.get(
+                "title", ""
+            )
+            # 附件：<a>…</a>, or a 相关附件 heading over a list of links.
+            labelled = bool(
+                anchor.xpath("ancestor::*[position() <= 3][contains(string(.), '附件')]")
+            )
+            canonical = canonical_url(url, self.source.drop_params)
+            if canonical not in found and is_attachment(url, text, labelled):
+                found[canonical] = attachment_name(url, text)
+        return list(found.items())
+
+    def parse_attachment(self, response: Response) -> Iterator[AttachmentFile]:
+        fetch = self.fetch_record(response)
+        # Stored under the URL the page links, not where a download link redirected to (a
+        # signed, short-lived address): its versions and validators stay with the one URL.
+        asked = response.meta.get("redirect_urls", [response.url])[0]
+        fetch.url = canonical_url(asked, self.source.drop_params)
+        unread = response.status == 304 or fetch.error is not None
+        yield AttachmentFile(
+            fetch=fetch,
+            article_url=response.meta["article_url"],
+            name=response.meta["attachment_name"],
+            body=b"" if unread else response.body,
+        )
 
     def fetch_record(self, response: Response) -> Fetch:
         """The exchange as stored; a body that cannot be a web page is an error of its own."""
@@ -363,7 +437,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsmon/errors/cut_short")
         problem = (
             not_a_page(response.body, content_type)
-            if response.status != 304 and kind != "sitemap" and cut is None
+            if response.status != 304 and kind not in ("sitemap", "attachment") and cut is None
             else None
         )
         return Fetch(
@@ -383,6 +457,9 @@ class NewsSpider(scrapy.Spider):
         """Record why a request failed; the crawl goes on with the other pages."""
         request = failure.request  # type: ignore[attr-defined]
         kind, message = describe_failure(failure)
+        if kind == "too_big" and request.meta["kind"] == "attachment":
+            cap = self.source.max_attachment_bytes
+            message = f"attachment: over the source's max_attachment_bytes = {cap}"
         self.crawler.stats.inc_value(f"newsmon/errors/{kind}")
         response = failure.value.response if failure.check(HttpError) else None
         # A redirect's failure belongs to the page that was asked for, not where it led.
