@@ -23,9 +23,12 @@ from urllib.parse import unquote, urlsplit
 ATTACHMENT_LABEL = "附件"
 # Sentence ends after which a line break in a PDF is a paragraph's end, not a wrap.
 SENTENCE_END = "。！？；：!?;:"
-# A PDF line at least this share of the page's longest line (in display width) was wrapped by
-# the typesetter: joined to the next, a word split across lines (人工 / 智能) is whole again.
+# A PDF line at least this share of the document's full lines (in display width) was wrapped
+# by the typesetter: joined to the next, a word split across lines (人工 / 智能) is whole again.
 WRAPPED_SHARE = 0.8
+# Display width under which a line is never a wrap, however short a document's lines are: a
+# list of short items is not one paragraph. (A4 at 12 pt holds about 35 Chinese characters.)
+SHORTEST_WRAP = 30
 # What a ZIP may unpack to, in bytes and members: more is a zip bomb, not a policy's annexes.
 MAX_UNPACKED = 100 * 1024 * 1024
 MAX_MEMBERS = 200
@@ -78,7 +81,7 @@ def _pdf_text(data: bytes) -> str:
             pages = [page.extract_text() or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BrokenAttachment(f"PDF that does not parse ({type(exc).__name__})") from None
-    text = "\n".join(unwrap(page) for page in pages).strip()
+    text = unwrap(pages).strip()
     if not text:
         raise NoTextLayer("scanned: no text layer")
     return text
@@ -263,12 +266,16 @@ def is_attachment(url: str, text: str, labelled: bool) -> bool:
     return labelled and not path.lower().endswith((*WEB_PAGE_SUFFIXES, "/")) and bool(path)
 
 
-def unwrap(page: str) -> str:
-    """A PDF page's text with the typesetter's line wraps joined: a line about as wide as the
-    page's widest that does not end a sentence goes on in the next line."""
-    lines = page.splitlines()
+def unwrap(pages: list[str]) -> str:
+    """A PDF's text with the typesetter's line wraps joined, across page breaks too: a line
+    as wide as the document's full lines that does not end a sentence goes on in the next.
+
+    A full line is one of the upper quartile's width: the widest would be a line of narrow
+    Latin letters and digits, which count for more than their width."""
+    lines = [line for page in pages for line in page.splitlines()]
     widths = [_width(line) for line in lines]
-    widest = max(widths, default=0)
+    ranked = sorted(widths)
+    full = ranked[(3 * len(ranked)) // 4] if ranked else 0
     out: list[str] = []
     wrapped = False
     for line, width in zip(lines, widths, strict=True):
@@ -276,7 +283,7 @@ def unwrap(page: str) -> str:
             out[-1] = out[-1].rstrip() + line.lstrip()
         else:
             out.append(line)
-        wrapped = width >= WRAPPED_SHARE * widest and not line.rstrip().endswith(
+        wrapped = width >= max(WRAPPED_SHARE * full, SHORTEST_WRAP) and not line.rstrip().endswith(
             tuple(SENTENCE_END)
         )
     return "\n".join(out)

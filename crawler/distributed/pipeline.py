@@ -17,7 +17,7 @@ from twisted.internet import task
 from crawler.distributed.codec import RequestCodec, plain
 from crawler.distributed.keys import FRONTIER, ITEMS, SEEN
 from crawler.distributed.rounds import LEASE_SECONDS, Round, worker_name
-from crawler.items import Fetch, Page
+from crawler.items import AttachmentFile, Fetch, Page
 from crawler.pipelines.store import count_fetch
 from crawler.sources import Source
 
@@ -83,7 +83,13 @@ class ToWriter:
         self.renewal.start(LEASE_SECONDS / 4, now=False)
         self._send("open")
 
-    def process_item(self, item: Fetch | Page) -> Fetch | Page:
+    def process_item(self, item: Fetch | Page | AttachmentFile) -> Fetch | Page | AttachmentFile:
+        if isinstance(item, AttachmentFile):
+            # Only the fetch goes to the writer: attachments' text is not carried through
+            # Redis yet, and the fetch is what status shows of a broken file.
+            count_fetch(item.fetch, self.stats.inc_value)
+            self._send("item", fetch=plain(item.fetch))
+            return item
         fetch = item.fetch if isinstance(item, Page) else item
         count_fetch(fetch, self.stats.inc_value)
         if isinstance(item, Page):
