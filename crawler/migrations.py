@@ -350,6 +350,23 @@ def m010_held_fetches(db: Database) -> None:
     db.table("fetches").add_column("held_hash", str)
 
 
+@migrations()
+def m011_policy_fields(db: Database) -> None:
+    """A policy as an entity: who issued it, its 发文字号, kind and status, the draft a final
+    version replaces and the article that is its official text; how each article relates to
+    it (names, text, explains); and the portal fields of a document page's article."""
+    policies = db.table("policies")
+    for column in ("issuer", "doc_number", "kind", "status"):
+        policies.add_column(column, str)
+    policies.add_column("draft_id", int)  # the policy this is the final version of
+    policies.add_column("text_article_id", int)  # the article that is the document itself
+    policies.create_index(["draft_id"])
+    db.table("article_policies").add_column("role", str)
+    articles = db.table("articles")
+    for column in ("issuer", "doc_number", "written", "subject"):
+        articles.add_column(column, str)
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.

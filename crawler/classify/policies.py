@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from crawler.clean.script import to_simplified
+from crawler.extract.meta.portal import doc_number
 from crawler.text import FULL_STOPS, HAN, Marks
 
 TITLE = re.compile(r"[《〈]([^《》〈〉\n]{2,80})[》〉]")
@@ -25,7 +26,7 @@ TITLE = re.compile(r"[《〈]([^《》〈〉\n]{2,80})[》〉]")
 TRAILER = re.compile(r"[（(][^（）()]{1,20}[)）]$")
 POLICY_END = re.compile(
     r"(?:方案|措施|意见|规划|条例|办法|通知|计划|要点|细则|政策|决定|纲要|指南|指引|规定|法|规则"
-    r"|实施意见|行动计划|若干措施|导则|制度|意见稿|批复|公告|通告|目录)$"
+    r"|实施意见|行动计划|若干措施|导则|制度|意见稿|批复|公告|通告|目录|清单)$"
 )
 REPORT = re.compile(r"报告|白皮书|蓝皮书|绿皮书|观察|指数|年鉴|调查|研究|评估|分析|榜单|排行")
 PUBLICATION = re.compile(r"(?:日报|晚报|时报|商报|导报|周刊|月刊|杂志|报|刊|网|新闻|评论)$")
@@ -85,18 +86,12 @@ EXPLAINS = re.compile(
     r"^(?:图解|一图读懂|一图看懂|一图了解|解读|政策解读)[：:|丨｜\s]*(?P<a>.{4,})$"
     r"|^(?:关于)?(?P<b>.{4,}?)(?:的)?(?:政策|文件)?(?:解读|图解|答记者问|问答)(?:材料)?$"
 )
-# 深府办〔2024〕3号, 国发〔2024〕11号, 粤工信规字[2023]5号, 京政发(2024)8号: an agency's
-# abbreviation, the year in brackets, the number.
-DOC_NUMBER = re.compile(
-    rf"(?P<agency>[{HAN}]{{1,12}})\s*[〔［\[【(（]\s*(?P<year>(?:19|20)\d\d)\s*[〕］\]】)）]"
-    r"\s*(?P<n>\d{1,4})\s*号"
-)
 # A document's marks are in its head or its tail: the 发文字号 under the headline, the issuer
 # and the date that sign it off.
 MARK_CHARS = 300
 SIGNATURE = re.compile(
     rf"(?:^|\n)[^\S\n]*(?P<issuer>[{HAN}]{{2,20}}(?:人民政府|政府|办公厅|办公室|委员会|[部厅局委院署办]))"
-    r"[^\S\n]*\n\s*(?P<date>(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"[^\S\n]*(?:\n\s*(?P<date>(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)|\s*$)"
 )
 # A name in a report without 《》: 印发深圳市加快打造…若干措施, that begins with a place or 关于.
 BARE_NAME = re.compile(
@@ -222,12 +217,6 @@ def draft_title(title: str) -> str:
     return DRAFT_STATUS.sub("", title)
 
 
-def doc_number(text: str) -> str | None:
-    """The first 发文字号 in ``text``, in full-width 〔〕: 深府办〔2024〕3号."""
-    found = DOC_NUMBER.search(text)
-    return f"{found['agency']}〔{found['year']}〕{found['n']}号" if found else None
-
-
 def find_policies(
     text: str,
     places_in: Callable[[str], tuple[str, ...]],
@@ -304,7 +293,8 @@ def page_policies(
     if not (number or document.issuer or signed):
         return ()  # a headline that names a document, on a page that is not the document
     issuer = document.issuer or issuer_named or (signed["issuer"] if signed else None)
-    date = document.written or (_day(signed["date"]) if signed else None) or published
+    date = document.written or (_day(signed["date"]) if signed and signed["date"] else None)
+    date = date or published
     # The issuer's place decides (a ministry's 批复 to 上海 is national), else the name's.
     region = _issuing_region(issuer, "", places_in) if issuer else None
     region = region or _issuing_region(headline, "", places_in)
@@ -315,16 +305,11 @@ def page_policies(
             date[:10] if date else None,
             context,
             issuer,
-            doc_number=normalise_number(number) if number else None,
+            doc_number=doc_number(number) or number if number else None,
             status=status_of(policy, document.validity),
             role="text",
         ),
     )
-
-
-def normalise_number(number: str) -> str:
-    """A 发文字号 in one spelling: no spaces, 〔〕 around the year."""
-    return doc_number(number) or re.sub(r"\s+", "", number)
 
 
 def _mention(

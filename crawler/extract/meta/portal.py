@@ -1,6 +1,6 @@
 """The 政府信息公开 information table of a portal's document page, and the meta tags of the
-content systems most portals run on (PubDate, ColumnName, Keywords, Description; ArticleTitle
-and ContentSource are read with the title and the outlet).
+content systems most portals run on (PubDate, ColumnName, Keywords; ArticleTitle and
+ContentSource are read with the title and the outlet).
 
 The table sits above the document, as a <table>, a <dl> or rows of divs, with a label and a
 value per field (索引号：…, [发文机关] …, 发文字号 | 深府办〔2024〕3号). It is found as the smallest
@@ -46,11 +46,13 @@ MAX_LABELLED_CHARS = 80
 MIN_LABELS = 3
 # A portal page dates itself in the table's or the meta tags' form: 2024-01-05, 2024年1月5日.
 DAY = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
-META_FIELDS = {
-    "columnname": "column",
-    "keywords": "keywords",
-    "description": "description",
-}
+META_FIELDS = {"columnname": "column", "keywords": "keywords"}
+# 深府办〔2024〕3号, 国发〔2024〕11号, 粤工信规字[2023]5号, 京政发(2024)8号: an agency's
+# abbreviation, the year in brackets, the number.
+DOC_NUMBER = re.compile(
+    rf"(?P<agency>[{HAN}]{{1,12}})\s*[〔［\[【(（]\s*(?P<year>(?:19|20)\d\d)\s*[〕］\]】)）]"
+    r"\s*(?P<n>\d{1,4})\s*号"
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,6 @@ class PortalMeta:
     name: str | None = None
     column: str | None = None  # the portal's column (ColumnName)
     keywords: str | None = None
-    description: str | None = None
 
 
 def info_table(tree: HtmlElement) -> HtmlElement | None:
@@ -102,7 +103,15 @@ def portal_metadata(page: Page, table: HtmlElement | None) -> PortalMeta:
         if name in fields:
             day = DAY.search(fields[name])
             fields[name] = f"{day[1]}-{int(day[2]):02d}-{int(day[3]):02d}" if day else ""
+    if "doc_number" in fields:
+        fields["doc_number"] = doc_number(fields["doc_number"]) or fields["doc_number"]
     return PortalMeta(**{k: v for k, v in fields.items() if v})
+
+
+def doc_number(text: str) -> str | None:
+    """The first 发文字号 in ``text``, in one spelling: 深府办〔2024〕3号."""
+    found = DOC_NUMBER.search(text)
+    return f"{found['agency']}〔{found['year']}〕{found['n']}号" if found else None
 
 
 def _texts(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
