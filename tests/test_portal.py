@@ -20,6 +20,7 @@ from crawler.classify.policies import (
     document_kind,
     find_policies,
     normalise_title,
+    page_policies,
     status_of,
 )
 from crawler.classify.regions import places_in
@@ -93,6 +94,14 @@ def test_each_page_is_or_explains_or_names_its_policies(name: str) -> None:
         (
             "广东省工业和信息化厅关于公开征求《广东省人工智能产业发展行动计划》意见的公告",
             "广东省人工智能产业发展行动计划（征求意见稿）",
+        ),
+        (
+            "《深圳市数据交易管理办法（征求意见稿）》公开征求意见",
+            "深圳市数据交易管理办法（征求意见稿）",
+        ),
+        (
+            "关于《武汉市算力券管理办法》向社会公开征求意见的通知",
+            "武汉市算力券管理办法（征求意见稿）",
         ),
         # A notice that sends no document, or two, is the notice.
         ("关于做好2024年人工智能揭榜挂帅工作的通知", "关于做好2024年人工智能揭榜挂帅工作的通知"),
@@ -175,6 +184,18 @@ def test_a_city_document_citing_national_policy_is_the_citys(tmp_path: Path) -> 
             "status": "正式",
         },
     ]
+
+
+def test_a_report_quoting_a_documents_number_is_not_the_document() -> None:
+    text = (
+        "近日，深圳市人民政府办公厅印发《深圳市加快打造人工智能先锋城市若干措施》"
+        "（深府办函〔2024〕18号），从算力、模型、场景和人才四个方面推出支持政策。\n"
+        "深圳市人民政府办公厅"
+    )
+    headline = "深圳出台加快打造人工智能先锋城市若干措施"
+    assert page_policies(headline, text, places_in) == ()
+    (named,), _ = find_policies(text, places_in)
+    assert named.role == "names" and named.issuer == "深圳市人民政府办公厅"
 
 
 class Portal(PageSite):

@@ -79,19 +79,25 @@ COVER = re.compile(
 DRAFT_CALL = re.compile(
     r"^(?:.{0,40}?关于)?(?:就|对)?(?:公开)?征求(?P<x>.{4,}?)(?:修改)?意见(?:和建议|建议)?的"
     r"(?:通知|公告|通告|函)$"
-    r"|^(?:.{0,40}?关于)?(?:就|对)(?P<y>〈.{4,}?〉)(?:（征求意见稿）)?公开征求意见的(?:通知|公告|通告)$"
+    r"|^(?:.{0,40}?关于)?(?:就|对)?(?P<y>〈.{4,}?〉(?:（[^（）]*）)?)(?:向社会)?(?:公开)?征求(?:社会)?意见"
+    r"(?:的(?:通知|公告|通告|函))?$"
 )
 # A page that explains a document: 《X》政策解读, 一图读懂《X》, 关于《X》的解读, X答记者问.
 EXPLAINS = re.compile(
     r"^(?:图解|一图读懂|一图看懂|一图了解|解读|政策解读)[：:|丨｜\s]*(?P<a>.{4,})$"
     r"|^(?:关于)?(?P<b>.{4,}?)(?:的)?(?:政策|文件)?(?:解读|图解|答记者问|问答)(?:材料)?$"
 )
+# A headline that reports a release is news about the document, not the document (关于发布…的
+# 通知 is the notice's own name).
+REPORTED = re.compile(r"(?<!关于)(?:印发|发布|出台|公布|颁布|推出|出炉)")
 # A document's marks are in its head or its tail: the 发文字号 under the headline, the issuer
-# and the date that sign it off.
+# and the date that sign it off (or the issuer alone, last but for notes such as （此件公开发布）,
+# where the date line was cleaned away as a dateline).
 MARK_CHARS = 300
 SIGNATURE = re.compile(
     rf"(?:^|\n)[^\S\n]*(?P<issuer>[{HAN}]{{2,20}}(?:人民政府|政府|办公厅|办公室|委员会|[部厅局委院署办]))"
-    r"[^\S\n]*(?:\n\s*(?P<date>(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)|\s*$)"
+    r"[^\S\n]*(?:\n\s*(?P<date>(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+    r"|(?:\s*[（(][^（）()\n]{2,40}[)）])*\s*$)"
 )
 # A name in a report without 《》: 印发深圳市加快打造…若干措施, that begins with a place or 关于.
 BARE_NAME = re.compile(
@@ -287,6 +293,8 @@ def page_policies(
     if kind_of(policy) != "policy":
         return ()
     document = document or DocumentInfo()
+    if not (document.issuer or document.doc_number) and REPORTED.search(policy):
+        return ()
     head, tail = text[:MARK_CHARS], text[-MARK_CHARS:]
     number = document.doc_number or doc_number(head) or doc_number(tail)
     signed = _signature(tail)
