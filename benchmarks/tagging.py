@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/tagging.py [--labels ../shared/labels/seeds.json]
                                            [--docs ../shared/seed-docs] [--corpus ../shared/corpus]
+                                           [--portal tests/fixtures/portal]
 
 Runs `newsmon tag FILE --title T --json` on each labelled document and scores it by the rules
 of the labels file's "_about" (and TAXONOMY.md): regions mentioned and primary (predictions
@@ -11,6 +12,12 @@ false), policies (by normalised title; issuing region and date checked on the ma
 Prints micro-averaged precision, recall and F1 per field, the forbidden tags, and the
 classifier's speed in articles/s on one core over real article bodies of 3–5 KB taken from
 the corpus (extracted first, then timed). Paths default to $NEWSMON_SHARED or ../shared.
+
+The policies table scores each field of a policy (title, issuer, doc number, kind, status,
+date, region) on the portal pages of tests/fixtures/portal (extracted, then classified with
+their information table, as a crawl does) and on the seeds: a title by the set of titles, any
+other field on the policies whose title matched and whose gold gives it (a wrong value is
+false and missed); region is the page's primary region for the portal pages.
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ import argparse
 import json
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from crawler.classify import classify
 from crawler.classify.policies import normalise_title
 from crawler.extract import extract_article
+from crawler.pipelines.classify import document_info
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
@@ -43,7 +53,14 @@ class Score:
         self.false += len(predicted - gold - allowed)
         self.missed += len(gold - predicted)
 
+    def check(self, predicted: str | None, gold: str, right: bool) -> None:
+        self.true += right
+        self.false += predicted is not None and not right
+        self.missed += not right
+
     def line(self, name: str) -> str:
+        if not self.true + self.false + self.missed:
+            return f"{name:18} {'-':>9} {'-':>7} {'-':>6}   (no gold)"
         p = self.true / max(self.true + self.false, 1)
         r = self.true / max(self.true + self.missed, 1)
         f1 = 2 * p * r / (p + r) if p + r else 0.0
@@ -56,6 +73,54 @@ def tag_file(path: Path, title: str | None) -> dict:
     if title:
         args += ["--title", title]
     return json.loads(newsmon(*args).stdout)
+
+
+POLICY_FIELDS = ("issuer", "doc_number", "kind", "status", "date", "region")
+
+
+def score_policies(
+    scores: dict[str, Score], got: list[dict[str, Any]], gold: list[dict[str, Any]]
+) -> None:
+    """Add one page's policies to the per-field ``scores``."""
+    gold_policies = {normalise_title(p["title"]): p for p in gold}
+    got_policies = {p["title"]: p for p in got}
+    scores["title"].add(set(got_policies), set(gold_policies), set())
+    for title in set(got_policies) & set(gold_policies):
+        for name in POLICY_FIELDS:
+            if name in gold_policies[title]:
+                predicted, expected = got_policies[title][name], gold_policies[title][name]
+                # A date is right to the precision the gold gives (05-31 of 2023-05-31).
+                day = predicted or ""
+                right = predicted == expected or (
+                    name == "date" and expected in (day[:4], day[:7], day[5:]) and bool(day)
+                )
+                scores[name].check(predicted, expected, right)
+
+
+def portal_policies(folder: Path) -> dict[str, Score]:
+    """The policies table over the portal fixture pages and their gold.toml."""
+    gold = tomllib.loads((folder / "gold.toml").read_text("utf-8"))["pages"]
+    scores = {name: Score() for name in ("title", *POLICY_FIELDS, "primary region")}
+    for name, page in gold.items():
+        article = extract_article((folder / name).read_bytes(), f"http://127.0.0.1/{name}")
+        if article is None:
+            scores["title"].missed += len(page["policies"])
+            continue
+        tags = classify(
+            article.simplified, article.title, article.published, None, document_info(article)
+        ).to_json()
+        # The page's primary region counts for the policy table's region row, the policies'
+        # own regions for the region row.
+        scores["primary region"].add(set(tags["regions"]["primary"]), set(page["primary"]), set())
+        score_policies(scores, tags["policies"], page["policies"])
+    return scores
+
+
+def print_policies(heading: str, scores: dict[str, Score]) -> None:
+    print(f"policies: {heading}")
+    print(f"{'field':18} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name, score in scores.items():
+        print(score.line(name))
 
 
 def speed(corpus: Path, limit: int = 60) -> tuple[float, int]:
@@ -80,6 +145,7 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=SHARED / "labels" / "seeds.json")
     parser.add_argument("--docs", type=Path, default=SHARED / "seed-docs")
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--portal", type=Path, default=PROJECT / "tests" / "fixtures" / "portal")
     args = parser.parse_args()
     if not args.labels.is_file():
         parser.error(f"no labels at {args.labels} (pass --labels or set NEWSMON_SHARED)")
@@ -92,6 +158,7 @@ def main() -> None:
     }
     forbidden: list[str] = []
     policy_region = policy_date = matched = 0
+    seed_policies = {name: Score() for name in ("title", *POLICY_FIELDS)}
     for name, gold in labels.items():
         got = tag_file(args.docs / name, gold.get("title"))
         regions, mentioned = gold["regions"], set(got["regions"]["mentioned"])
@@ -113,6 +180,7 @@ def main() -> None:
         gold_policies = {normalise_title(p["title"]): p for p in gold["policies"]}
         got_policies = {p["title"]: p for p in got["policies"]}
         scores["policies"].add(set(got_policies), set(gold_policies), set())
+        score_policies(seed_policies, got["policies"], gold["policies"])
         for title in set(got_policies) & set(gold_policies):
             matched += 1
             policy_region += got_policies[title]["region"] == gold_policies[title].get("region")
@@ -132,6 +200,9 @@ def main() -> None:
         print(score.line(name))
     print(f"policy regions right: {policy_region}/{matched}, dates right: {policy_date}/{matched}")
     print(f"forbidden tags: {len(forbidden)}" + "".join(f"\n    {f}" for f in forbidden))
+    print_policies(f"seeds ({len(labels)} documents)", seed_policies)
+    if (args.portal / "gold.toml").is_file():
+        print_policies(f"portal pages of {args.portal}", portal_policies(args.portal))
     if (args.corpus / "index.jsonl").is_file():
         rate, count = speed(args.corpus)
         print(f"speed: {rate:.0f} articles/s on one core ({count} corpus bodies of 3-5 KB)")

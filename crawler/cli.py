@@ -431,6 +431,7 @@ def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
         newsmon reclassify --db db/news.db --taxonomy my-topics.toml
     """
     from crawler.classify import classify
+    from crawler.classify.policies import DocumentInfo
     from crawler.clock import now
     from crawler.db import Store, open_db
 
@@ -438,13 +439,15 @@ def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
     store = Store(open_db(db_path, create=False))
     rows = list(
         store.db.query(
-            "select id, title, published, coalesce(text_simplified, text) as body from articles"
+            "select id, title, published, coalesce(text_simplified, text) as body,"
+            " issuer, doc_number, written from articles"
         )
     )
     new_policies = topics = 0
     with click.progressbar(rows, label="reclassifying", file=sys.stderr) as bar:
         for row in bar:
-            tags = classify(row["body"], row["title"], row["published"], chosen)
+            document = DocumentInfo(row["issuer"], row["doc_number"], row["written"])
+            tags = classify(row["body"], row["title"], row["published"], chosen, document)
             new_policies += len(store.save_tags(row["id"], tags, now()))
             topics += len(tags.topics)
     click.echo(

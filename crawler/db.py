@@ -30,7 +30,7 @@ from crawler.alerts import (
 )
 from crawler.attachments import AttachmentText
 from crawler.classify import Tags
-from crawler.classify.policies import PolicyMention
+from crawler.classify.policies import PolicyMention, draft_title
 from crawler.clock import now
 from crawler.dedup import bands, simhash
 from crawler.errors import (
@@ -372,6 +372,10 @@ class Store:
             # Only where it differs: most pages are Simplified already.
             "text_simplified": article.simplified if article.simplified != article.text else None,
             "editor": article.editor,
+            "issuer": article.issuer,
+            "doc_number": article.doc_number,
+            "written": article.written,
+            "subject": article.subject,
             "captions": _json_list(article.captions),
             "quality": article.quality,
             "flags": _json_list(article.flags),
@@ -656,6 +660,7 @@ class Store:
                         "region": policy.region,
                         "date": policy.date,
                         "context": policy.context,
+                        "role": policy.role,
                     },
                     replace=True,
                 )
@@ -694,20 +699,62 @@ class Store:
 
     def _policy_id(self, policy: PolicyMention, article_id: int, seen_at: str) -> tuple[int, bool]:
         """The id of the policy with this title, and whether this sighting created it."""
-        row = next(self.db.query("select id from policies where title = ?", [policy.title]), None)
+        described = {
+            "issuer": policy.issuer,
+            "doc_number": policy.doc_number,
+            "kind": policy.kind,
+            "status": policy.status,
+        }
+        row = next(self.db.query("select * from policies where title = ?", [policy.title]), None)
         if row is not None:
-            return row["id"], False
+            policy_id: int = row["id"]
+            if policy.role == "text":  # the document itself says best who issued it when
+                official = {"region": policy.region, "date": policy.date, **described}
+                update = {k: v for k, v in official.items() if v} | {"text_article_id": article_id}
+            else:  # a report fills in only what is not known yet
+                known = {"region": policy.region, "date": policy.date, **described}
+                update = {k: v for k, v in known.items() if v and not row[k]}
+            if update:
+                self.db.table("policies").update(policy_id, update)
+            self._link_draft(policy_id, policy.title)
+            return policy_id, False
         new_id = self._insert(
             "policies",
             {
                 "title": policy.title,
                 "region": policy.region,
                 "date": policy.date,
+                **described,
+                "text_article_id": article_id if policy.role == "text" else None,
                 "first_article_id": article_id,
                 "first_seen": seen_at,
             },
         )
+        self._link_draft(new_id, policy.title)
         return new_id, True
+
+    def _link_draft(self, policy_id: int, title: str) -> None:
+        """Link a final version and its draft (征求意见稿), whichever was seen first."""
+        final = draft_title(title)
+        if final != title:  # this is the draft: its final version may be known already
+            self.db.execute(
+                "update policies set draft_id = ? where title = ? and draft_id is null",
+                [policy_id, final],
+            )
+            return
+        drafts = [
+            row["id"]
+            for row in self.db.query(
+                "select id, title from policies where title like ? and id != ?",
+                [f"{title}（%", policy_id],
+            )
+            if draft_title(row["title"]) == title
+        ]
+        if drafts:
+            self.db.execute(
+                "update policies set draft_id = ? where id = ? and draft_id is null",
+                [drafts[0], policy_id],
+            )
 
     def _add_version(
         self,

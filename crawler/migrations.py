@@ -351,6 +351,23 @@ def m010_held_fetches(db: Database) -> None:
 
 
 @migrations()
+def m011_policy_fields(db: Database) -> None:
+    """A policy as an entity: who issued it, its 发文字号, kind and status, the draft a final
+    version replaces and the article that is its official text; how each article relates to
+    it (names, text, explains); and the portal fields of a document page's article."""
+    policies = db.table("policies")
+    for column in ("issuer", "doc_number", "kind", "status"):
+        policies.add_column(column, str)
+    policies.add_column("draft_id", int)  # the policy this is the final version of
+    policies.add_column("text_article_id", int)  # the article that is the document itself
+    policies.create_index(["draft_id"])
+    db.table("article_policies").add_column("role", str)
+    articles = db.table("articles")
+    for column in ("issuer", "doc_number", "written", "subject"):
+        articles.add_column(column, str)
+
+
+@migrations()
 def m012_attachments(db: Database) -> None:
     """Attachments of articles (附件: PDF, Word, Excel, ZIP …): each file's kind, size, hash,
     text and version, or why it has no text; searchable by jieba tokens of its name and text

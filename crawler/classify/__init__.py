@@ -12,8 +12,14 @@ from typing import Any
 
 from crawler.classify.amounts import Amount, amounts
 from crawler.classify.keywords import keywords
-from crawler.classify.policies import Event, PolicyMention, find_policies
-from crawler.classify.regions import RegionTags, places_in, tag_regions
+from crawler.classify.policies import (
+    DocumentInfo,
+    Event,
+    PolicyMention,
+    find_policies,
+    page_policies,
+)
+from crawler.classify.regions import RegionTags, issued_by, places_in, tag_regions
 from crawler.classify.topics import Taxonomy, TopicTag, tag_topics
 from crawler.clean.script import to_simplified
 
@@ -47,7 +53,16 @@ class Tags:
             },
             "topics": [t.topic for t in self.topics],
             "policies": [
-                {"title": p.title, "region": p.region, "date": p.date} for p in self.policies
+                {
+                    "title": p.title,
+                    "region": p.region,
+                    "date": p.date,
+                    "issuer": p.issuer,
+                    "doc_number": p.doc_number,
+                    "kind": p.kind,
+                    "status": p.status,
+                }
+                for p in self.policies
             ],
             "keywords": list(self.keywords),
             "amounts": [asdict(a) for a in self.amounts],
@@ -60,17 +75,25 @@ def classify(
     title: str | None = None,
     published: str | None = None,
     taxonomy: Taxonomy | None = None,
+    document: DocumentInfo | None = None,
 ) -> Tags:
-    """Tag an article: ``text`` is its cleaned body, ``published`` completes dates (5月31日)."""
+    """Tag an article: ``text`` is its cleaned body, ``published`` completes dates (5月31日),
+    ``document`` is what a portal's information table says of the page's document."""
     truncated = len(text) > TAG_CHARS
     if truncated:
         cut = text.rfind("\n", TAG_CHARS // 2, TAG_CHARS)
         text = text[: cut if cut > 0 else TAG_CHARS]
     text, title = to_simplified(text), to_simplified(title) if title else None
     year = YEAR.match(published or "")
-    policies, events = find_policies(text, places_in, int(year.group(1)) if year else None)
+    named, events = find_policies(text, places_in, int(year.group(1)) if year else None)
+    own = page_policies(title, text, places_in, published, document)
+    # The page's own document, or the one it explains, is that policy's record here: the
+    # same title named in its text adds nothing.
+    policies = own + tuple(p for p in named if p.title not in {o.title for o in own})
+    regions = tag_regions(text, title)
+    issuing = next((p.region for p in own if p.role == "text" and p.region), None)
     return Tags(
-        regions=tag_regions(text, title),
+        regions=issued_by(regions, issuing) if issuing else regions,
         topics=tag_topics(text, title, taxonomy),
         policies=policies,
         events=events,

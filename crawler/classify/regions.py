@@ -13,7 +13,7 @@ with their province or city right before them (杭州萧山) or a locative verb 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import jieba
@@ -153,6 +153,15 @@ def tag_regions(text: str, title: str | None = None) -> RegionTags:
         evidence=first,
         places={name: known for name in names if (known := gazetteer.place(name))},
     )
+
+
+def issued_by(tags: RegionTags, region: str) -> RegionTags:
+    """``tags`` of a document page, whose primary region is the government that issued it
+    (not the 全国 of the national policies its text cites)."""
+    places = dict(tags.places)
+    if known := load_gazetteer().place(region):
+        places[region] = known
+    return replace(tags, primary=(region,), places=places)
 
 
 def places_in(text: str) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from crawler.clean import Cleaned, clean_text
 from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_page
 from crawler.extract.meta import page_metadata
+from crawler.extract.meta.portal import info_table
 from crawler.text import HAN
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,13 @@ class Article:
     quality: float = 1.0  # 1.0 sound; lower when the page's script was damaged
     flags: tuple[str, ...] = ()  # traditional, pinyin_garbled, lost_punctuation, mojibake
     removed: Counter[str] = field(default_factory=Counter, compare=False)
+    # A portal's document page: its 政府信息公开 table and the content system's meta tags.
+    issuer: str | None = None  # 发布机构 / 发文机关
+    doc_number: str | None = None  # 发文字号: 深府办〔2024〕3号
+    written: str | None = None  # 成文日期, YYYY-MM-DD
+    subject: str | None = None  # 主题分类 / 主题词
+    validity: str | None = None  # 有效性: 有效, 失效, 废止
+    column: str | None = None  # the portal's column the page is filed under
 
 
 def extract_article(
@@ -97,7 +105,11 @@ def extract_article(
         truncated = len(text) > MAX_PAGE_CHARS and _cut_after(tree, MAX_PAGE_CHARS)
         if truncated:  # readability reads markup: it gets the page as cut
             text = lxml.html.tostring(tree, encoding="unicode")
-        meta = page_metadata(tree, url, fetched_at)
+        table = info_table(tree)
+        meta = page_metadata(tree, url, fetched_at, table)
+        if table is not None:  # its fields are metadata, never the body
+            table.drop_tree()
+            text = lxml.html.tostring(tree, encoding="unicode")
         links = _link_texts(tree)
         first = clean_text(_by_trafilatura(tree, url), meta.title)
         second = clean_text(_by_readability(text), meta.title) if _doubtful(first) else first
@@ -126,6 +138,12 @@ def extract_article(
         + ((f"bad_bytes:{decoded.bad_bytes}",) if decoded.bad_bytes else ())
         + (("truncated",) if truncated else ()),
         removed=body.removed,
+        issuer=meta.portal.issuer,
+        doc_number=meta.portal.doc_number,
+        written=meta.portal.written,
+        subject=meta.portal.subject or meta.portal.keywords,
+        validity=meta.portal.validity,
+        column=meta.portal.column,
     )
 
 

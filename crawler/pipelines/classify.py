@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.classify.policies import DocumentInfo
+from crawler.extract import Article
 from crawler.items import Page
 from crawler.pipelines.pool import Pool, acquire, release, taxonomy_for, timed_classify
 
@@ -26,7 +28,13 @@ class ClassifyPipeline:
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Page) and item.article is not None:
             article = item.article
-            args = (article.simplified, article.title, article.published, self.taxonomy)
+            args = (
+                article.simplified,
+                article.title,
+                article.published,
+                self.taxonomy,
+                document_info(article),
+            )
             if self.pool is None:
                 tags, tokens, seconds = timed_classify(*args)
             else:
@@ -40,3 +48,10 @@ class ClassifyPipeline:
     def close_spider(self) -> None:
         release(self.pool)
         self.pool = None
+
+
+def document_info(article: Article) -> DocumentInfo | None:
+    """What the page's information table said of its document, for the classifier."""
+    if not (article.issuer or article.doc_number):
+        return None
+    return DocumentInfo(article.issuer, article.doc_number, article.written, article.validity)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crawler.classify import Tags, classify
+from crawler.classify.policies import DocumentInfo
 from crawler.classify.topics import Taxonomy, load_taxonomy
 from crawler.daemon import die_with_parent
 from crawler.extract import Article, extract_article
@@ -89,13 +90,17 @@ def timed_extract(
 
 
 def timed_classify(
-    text: str, title: str | None, published: str | None, taxonomy: tuple[str, ...]
+    text: str,
+    title: str | None,
+    published: str | None,
+    taxonomy: tuple[str, ...],
+    document: DocumentInfo | None = None,
 ) -> tuple[Tags, str, float]:
     """:func:`classify` with the taxonomy of those extra files, the article's search tokens
     (jieba again, so here rather than in the crawl's process, which stores), and the CPU
     seconds both took."""
     started = time.process_time()
-    tags = classify(text, title, published, taxonomy_for(taxonomy))
+    tags = classify(text, title, published, taxonomy_for(taxonomy), document)
     tokens = search_tokens(title, text)
     return tags, tokens, time.process_time() - started
 

@@ -10,7 +10,7 @@ from crawler.extract.meta.page import Page, clean, json_string, key
 from crawler.text import HAN, INLINE_SPACES, alternation, words
 
 META_AUTHOR = ("author", "article:author", "dc.creator", "byline")
-META_OUTLET = ("source", "article:source", "og:article:source")
+META_OUTLET = ("source", "article:source", "og:article:source", "contentsource")
 JSON_AUTHOR = re.compile(r'"author"\s*:\s*[\[{][^\]}]*?"name"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"')
 
 # "来源：经济日报", "來源:北京國際工程咨詢有限公司", "稿源：…". The labels' own checks on the
