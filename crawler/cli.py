@@ -492,7 +492,11 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the HTML digest to this file instead of sending it.",
 )
-@click.option("--dry-run", is_flag=True, help="Render and show, send nothing, mark nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the text part each recipient would get; send nothing, mark nothing.",
+)
 @click.option(
     "--config",
     "config_path",
@@ -511,10 +515,13 @@ def digest(
 ) -> None:
     """Email the alerts not yet sent: new policies, new and changed articles, failing sources.
 
-    Every alert not yet sent goes in, however old: after SMTP or cron was down, the next
-    digest catches up. Alerts are marked sent only after the SMTP server accepted the
-    message; with --out the digest is written to a file and the alerts are marked sent to
-    that file. --since only narrows a --dry-run preview.
+    Changed articles come first, with the changed sentence, then new policies and new
+    articles by region and topic; a source's first crawl is one line. Every alert not yet
+    sent goes in, however old: after SMTP or cron was down, the next digest catches up.
+    Alerts are marked sent only after the SMTP server accepted the message; with --out the
+    digest is written to a file and the alerts are marked sent to that file. --since only
+    narrows a --dry-run preview. Times are in [digest] timezone (Beijing time); with
+    [serve] base_url each item links to its page in `newsmon serve`.
 
     Example:
 
@@ -624,8 +631,12 @@ def demo(db_path: Path, seeds: Path | None) -> None:
         leftover.unlink()
     started = time.monotonic()
     with DemoServer() as server:
-        click.echo(f"1. serving the demo site at {server.url}; first crawl:")
+        click.echo(
+            f"1. serving the demo site at {server.url}; first crawl, a baseline (stored and"
+            " searchable, one line in the digest):"
+        )
         _crawl_demo(server.url, db_path, seeds)
+        click.echo(alerts_report(db_path))
         before, known = last_id(db_path, "alerts"), last_id(db_path, "articles")
         server.update(server.site.updated(load_updates(), now()))
         click.echo(

@@ -57,8 +57,7 @@ def test_a_new_sources_first_crawl_is_one_line_and_its_articles_are_searchable(
         shown = text_digest(db_path)
         assert f"{DEMO_NAME}：{stored} 篇作为基线收录" in shown
         assert [line for line in shown.splitlines() if "基线" in line] == [
-            f"· {DEMO_NAME}：{stored} 篇作为基线收录，含政策文件 "
-            f"{db['policies'].count} 项"
+            f"· {DEMO_NAME}：{stored} 篇作为基线收录，含政策文件 {db['policies'].count} 项"
         ]
         assert "新文章" not in shown and "新政策" not in shown
         # The next crawl is news: the article added since, the sentence edited.
