@@ -45,6 +45,10 @@ KINDS: dict[str, AlertKind] = {
         f"a source whose last {FAILING_AFTER} runs failed; detail: the last error", health=True
     ),
     "source_recovered": AlertKind("a failing source whose run succeeded again", health=True),
+    "source_baseline": AlertKind(
+        "a source's first crawl: its back catalogue stored without an alert per article or"
+        " policy; detail: how many of each"
+    ),
 }
 HEALTH_KINDS = frozenset(kind for kind, declared in KINDS.items() if declared.health)
 
@@ -210,4 +214,20 @@ def new_policy(policy_id: int, policy: PolicyMention, article_id: int, seen_at: 
         article_id=article_id,
         title=policy.title,
         detail={"region": policy.region, "date": policy.date, "context": policy.context},
+    )
+
+
+def source_baseline(
+    source_id: str, source_name: str, run_id: int, articles: int, policies: int, at: str
+) -> Alert:
+    """The one alert of a baseline run (a source's first crawl): what it stored in silence.
+    Its articles and policies raise none of their own, so the digest is not flooded by a
+    back catalogue that is news to nobody."""
+    return Alert(
+        "source_baseline",
+        f"source:{source_id}:run:{run_id}",
+        at,
+        source_id=source_id,
+        title=f"{source_name}：{articles} 篇作为基线收录",
+        detail={"articles": articles, "policies": policies},
     )

@@ -182,6 +182,13 @@ def _select(sources: list[Source], ids: tuple[str, ...]) -> list[Source]:
     "beside the runs going, until end of input; a JSON line a finished run on standard "
     "output. What the daemon runs: one process for all its runs.",
 )
+@click.option(
+    "--baseline/--no-baseline",
+    default=None,
+    help="--baseline: store what this crawl finds without an alert per article or policy, one"
+    " line in the digest instead. --no-baseline: alert on everything. Default: a baseline for"
+    " a new source (none of its runs ended ok yet), alerts for the others.",
+)
 @redis_option("Share the crawl with other crawlers through this Redis; send items to its writer")
 @db_option()
 @seeds_option()
@@ -192,6 +199,7 @@ def crawl(
     quiet: bool,
     progress: bool | None,
     from_stdin: bool,
+    baseline: bool | None,
     redis_url: str | None,
     db_path: Path,
     seeds: Path,
@@ -201,7 +209,9 @@ def crawl(
 
     Revisits are cheap: listings are asked for with If-None-Match/If-Modified-Since, and a
     stored article is fetched again only when its watch window says so or its sitemap
-    entry is newer. Exits non-zero when a source could not be read at all.
+    entry is newer. A new source's first crawl is a baseline: its back catalogue is stored
+    and searchable, and the digest says it in one line. Exits non-zero when a source could
+    not be read at all.
 
     Example:
 
@@ -209,31 +219,29 @@ def crawl(
     """
     from crawler.crawl import run_crawl
     from crawler.errors import RedisUnreachable
+    from crawler.pipelines.store import BASELINE
 
     sources = _select(_load(seeds), source_ids)
     if base_url:
         sources = [s.rebased(base_url) for s in sources]
     _check_taxonomy(taxonomy)
+    shared = _redis_url(redis_url)
+    if shared is not None and baseline is not None:
+        # The writer on the database's host decides, as for a crawl of its own.
+        raise click.ClickException(
+            "--baseline/--no-baseline needs the database here: with --redis-url, the writer"
+            " (newsmon ingest) makes a new source's first run a baseline"
+        )
+    settings = {"NEWSMON_TAXONOMY": [str(p) for p in taxonomy], BASELINE: baseline}
     if from_stdin:
         from crawler.service import serve_crawls
 
-        serve_crawls(
-            {s.id: s for s in sources},
-            db_path,
-            redis_url=_redis_url(redis_url),
-            NEWSMON_TAXONOMY=[str(p) for p in taxonomy],
-        )
+        serve_crawls({s.id: s for s in sources}, db_path, redis_url=shared, **settings)
         return
     if progress is None:
         progress = not quiet and sys.stderr.isatty()
     try:
-        summary = run_crawl(
-            sources,
-            db_path,
-            progress=progress,
-            redis_url=_redis_url(redis_url),
-            NEWSMON_TAXONOMY=[str(p) for p in taxonomy],
-        )
+        summary = run_crawl(sources, db_path, progress=progress, redis_url=shared, **settings)
     except RedisUnreachable as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
@@ -487,7 +495,11 @@ def _check_taxonomy(paths: tuple[Path, ...]) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the HTML digest to this file instead of sending it.",
 )
-@click.option("--dry-run", is_flag=True, help="Render and show, send nothing, mark nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the text part each recipient would get; send nothing, mark nothing.",
+)
 @click.option(
     "--config",
     "config_path",
@@ -506,10 +518,13 @@ def digest(
 ) -> None:
     """Email the alerts not yet sent: new policies, new and changed articles, failing sources.
 
-    Every alert not yet sent goes in, however old: after SMTP or cron was down, the next
-    digest catches up. Alerts are marked sent only after the SMTP server accepted the
-    message; with --out the digest is written to a file and the alerts are marked sent to
-    that file. --since only narrows a --dry-run preview.
+    Changed articles come first, with the changed sentence, then new policies and new
+    articles by region and topic; a source's first crawl is one line. Every alert not yet
+    sent goes in, however old: after SMTP or cron was down, the next digest catches up.
+    Alerts are marked sent only after the SMTP server accepted the message; with --out the
+    digest is written to a file and the alerts are marked sent to that file. --since only
+    narrows a --dry-run preview. Times are in [digest] timezone (Beijing time); with
+    [serve] base_url each item links to its page in `newsmon serve`.
 
     Example:
 
@@ -619,8 +634,12 @@ def demo(db_path: Path, seeds: Path | None) -> None:
         leftover.unlink()
     started = time.monotonic()
     with DemoServer() as server:
-        click.echo(f"1. serving the demo site at {server.url}; first crawl:")
+        click.echo(
+            f"1. serving the demo site at {server.url}; first crawl, a baseline (stored and"
+            " searchable, one line in the digest):"
+        )
         _crawl_demo(server.url, db_path, seeds)
+        click.echo(alerts_report(db_path))
         before, known = last_id(db_path, "alerts"), last_id(db_path, "articles")
         server.update(server.site.updated(load_updates(), now()))
         click.echo(

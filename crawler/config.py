@@ -2,7 +2,7 @@
 
 The file (``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml`` if present, else
 ``newsmon/newsmon.toml`` in the user's config folder if present) holds ``[smtp]``, ``[digest]``,
-``[redis]`` and ``[paths]``; the SMTP password is never in it, only the *name* of the
+``[serve]``, ``[redis]`` and ``[paths]``; the SMTP password is never in it, only the *name* of the
 environment variable that holds it (``password_env``).
 """
 
@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 from crawler.clock import duration_seconds
 from crawler.files import read_text
@@ -41,7 +42,12 @@ DEFAULTS: dict[str, Any] = {
         "time": "07:30",
         "subject_prefix": "",
         "recipient": [],
+        # The digest's times: its readers follow Chinese policy news, in Beijing time.
+        "timezone": "Asia/Shanghai",
     },
+    # Where `newsmon serve` is reached from the digest's readers (http://host:8001): each
+    # article in a digest links to its page there. Empty: no such links.
+    "serve": {"base_url": ""},
     # Crawl with other hosts through this Redis (crawler.distributed); empty: alone.
     "redis": {"url": ""},
     # Where the database and the seed files are (crawler.paths); empty: the defaults.
@@ -99,6 +105,7 @@ class DigestSettings:
     time: str = "07:30"
     subject_prefix: str = ""
     recipients: tuple[Recipient, ...] = ()
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class Config:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     redis_url: str | None = None
+    serve_base_url: str | None = None
     db: Path | None = None
     seeds: Path | None = None
     path: Path | None = None
@@ -165,6 +173,7 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     _known(smtp, set(DEFAULTS["smtp"]), f"{where} [smtp]")
     _known(digest, set(DEFAULTS["digest"]), f"{where} [digest]")
     _known(data["redis"], set(DEFAULTS["redis"]), f"{where} [redis]")
+    _known(data["serve"], set(DEFAULTS["serve"]), f"{where} [serve]")
     _known(data["paths"], set(DEFAULTS["paths"]), f"{where} [paths]")
     redis_url = str(data["redis"]["url"] or "") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -192,6 +201,19 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     if digest["since"] != "" and not _duration(digest["since"]):
         raise ValueError(
             f"{where} [digest] since must look like 1w, 1d, 12h or 30m, not {digest['since']!r}"
+        )
+    if not _zone(digest["timezone"]):
+        raise ValueError(
+            f"{where} [digest] timezone must name a time zone like Asia/Shanghai,"
+            f" not {digest['timezone']!r}"
+        )
+    base_url = data["serve"]["base_url"]
+    if not isinstance(base_url, str) or (
+        base_url and not re.match(r"https?://[^\s/]+(/\S*)?\Z", base_url)
+    ):
+        raise ValueError(
+            f"{where} [serve] base_url must be an http(s):// address like"
+            f" http://newsmon.example.cn:8001, not {base_url!r}"
         )
     if not TIME.match(str(digest["time"])):
         raise ValueError(f"{where} [digest] time must be HH:MM, not {digest['time']!r}")
@@ -223,8 +245,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
             time=str(digest["time"]),
             subject_prefix=_header_safe(digest["subject_prefix"]),
             recipients=tuple(recipients),
+            timezone=digest["timezone"],
         ),
         redis_url=redis_url,
+        serve_base_url=base_url.rstrip("/") or None,
         db=_path(data["paths"]["db"], path, f"{where} [paths] db"),
         seeds=_path(data["paths"]["seeds"], path, f"{where} [paths] seeds"),
         path=path,
@@ -236,6 +260,12 @@ def _duration(value: Any) -> bool:
         return isinstance(value, str) and duration_seconds(value) > 0
     except (ValueError, OverflowError):
         return False
+
+
+def _zone(value: Any) -> bool:
+    # Only the zones the tz database lists: ZoneInfo opens any path it is given ("Asia" is a
+    # folder, "../x" a file elsewhere) and fails there in ways of its own.
+    return isinstance(value, str) and value in available_timezones()
 
 
 def _known(table: Any, allowed: set[str], where: str) -> None:

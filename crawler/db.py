@@ -25,6 +25,7 @@ from crawler.alerts import (
     changed_attachment,
     new_article,
     new_policy,
+    source_baseline,
     source_health,
     story_to_join,
 )
@@ -231,16 +232,36 @@ class Store:
         ]
         self.db.table("sources").upsert_all(rows, pk="id")
 
-    def start_run(self, source_id: str) -> int:
-        """A new run of ``source_id``; a run of it still marked running was cut off."""
+    def start_run(self, source_id: str, baseline: bool = False) -> int:
+        """A new run of ``source_id``; a run of it still marked running was cut off. A
+        ``baseline`` run stores what it finds without alerts (see :meth:`is_new_source`)."""
         self.db.execute(
             "update crawl_runs set status = 'interrupted'"
             " where source_id = ? and status = 'running'",
             [source_id],
         )
         return self._insert(
-            "crawl_runs", {"source_id": source_id, "started": now(), "status": "running"}
+            "crawl_runs",
+            {
+                "source_id": source_id,
+                "started": now(),
+                "status": "running",
+                "baseline": int(baseline),
+            },
         )
+
+    def is_new_source(self, source_id: str) -> bool:
+        """Whether no run of ``source_id`` has finished ok yet: its next run reads its back
+        catalogue for the first time. A first run that failed or was cut off leaves it new, so
+        the run that does read it is still a baseline and floods no digest."""
+        row = next(
+            self.db.query(
+                "select 1 from crawl_runs where source_id = ? and status = 'ok' limit 1",
+                [source_id],
+            ),
+            None,
+        )
+        return row is None
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert ``row``; its id (tables here have an integer ``id`` primary key)."""
@@ -268,6 +289,35 @@ class Store:
             },
         )
         self._source_health(run_id, status, error)
+        if status == "ok":
+            self._baseline_done(run_id)
+
+    def _baseline_done(self, run_id: int) -> None:
+        """The one alert of a baseline run that ended ok: the articles and policies first
+        stored by it and by the baseline runs of its source cut off before it."""
+        run = next(
+            self.db.query(
+                "select r.source_id, r.baseline, coalesce(s.name, r.source_id) as name"
+                " from crawl_runs r left join sources s on s.id = r.source_id where r.id = ?",
+                [run_id],
+            )
+        )
+        if not run["baseline"]:
+            return
+        first_stored = (
+            "select v.article_id from versions v join crawl_runs r on r.id = v.run_id"
+            " where v.version = 1 and r.source_id = :source and r.baseline = 1 and r.id <= :run"
+            " and r.id > coalesce((select max(id) from crawl_runs where source_id = :source"
+            " and status = 'ok' and id < :run), 0)"
+        )
+        where = {"source": run["source_id"], "run": run_id}
+        articles = self.db.execute(f"select count(*) from ({first_stored})", where).fetchone()[0]
+        policies = self.db.execute(
+            f"select count(*) from policies where first_article_id in ({first_stored})", where
+        ).fetchone()[0]
+        self._alert(
+            source_baseline(run["source_id"], run["name"], run_id, articles, policies, now())
+        )
 
     def _source_health(self, run_id: int, status: str, error: str | None) -> None:
         """Raise the alert the finished run's outcome calls for about its source, if any."""
@@ -352,13 +402,14 @@ class Store:
         seen_at: str,
         watch: tuple[int, ...] = (),
         tokens: str | None = None,
+        baseline: bool = False,
     ) -> tuple[Outcome, int]:
         """Insert or update the article at its canonical URL; a changed body is a new version.
         ``tokens`` are its search tokens when they were cut already.
 
-        Stores the alerts that follow (a new story, a changed article) and the next check
-        in the ``watch`` window (seconds between checks). Returns what happened and the
-        article's id."""
+        Stores the alerts that follow (a new story unless in a ``baseline`` run, a changed
+        article) and the next check in the ``watch`` window (seconds between checks).
+        Returns what happened and the article's id."""
         digest = text_hash(article.text)
         fields = {
             "source_id": source_id,
@@ -414,7 +465,7 @@ class Store:
                     "update attachments set article_id = ? where article_url = ?",
                     [article_id, article.url],
                 )
-                self._join_story(article_id, article, source_id, fingerprint, seen_at)
+                self._join_story(article_id, article, source_id, fingerprint, seen_at, baseline)
                 return "new", article_id
             version = row["version"] + 1
             change = changed_article(
@@ -567,9 +618,16 @@ class Store:
         self.db.execute("update attachments set fetched_at = ? where url = ?", [seen_at, url])
 
     def _join_story(
-        self, article_id: int, article: Article, source_id: str, fingerprint: int, seen_at: str
+        self,
+        article_id: int,
+        article: Article,
+        source_id: str,
+        fingerprint: int,
+        seen_at: str,
+        baseline: bool,
     ) -> None:
-        """Put a new article in the story of a near-duplicate, or open a story (an alert)."""
+        """Put a new article in the story of a near-duplicate, or open a story (an alert,
+        unless the article is part of a ``baseline``)."""
         keys = bands(fingerprint)
         marks = ", ".join("?" * len(keys))
         candidates = self.db.query(
@@ -588,9 +646,10 @@ class Store:
                 "stories",
                 {"first_article_id": article_id, "title": article.title, "created": seen_at},
             )
-            self._alert(
-                new_article(story, article_id, source_id, article.title, article.url, seen_at)
-            )
+            if not baseline:
+                self._alert(
+                    new_article(story, article_id, source_id, article.title, article.url, seen_at)
+                )
         self.db.table("articles").update(article_id, {"story_id": story})
 
     def record_digest(
@@ -632,8 +691,11 @@ class Store:
         """Store an alert once: the same kind and subject again is ignored."""
         self.db.table("alerts").insert(alert.row(), ignore=True)
 
-    def save_tags(self, article_id: int, tags: Tags, tagged_at: str) -> list[str]:
-        """Replace the article's tags; returns the titles of policies seen here first."""
+    def save_tags(
+        self, article_id: int, tags: Tags, tagged_at: str, baseline: bool = False
+    ) -> list[str]:
+        """Replace the article's tags; returns the titles of policies seen here first, each
+        an alert unless the article is part of a ``baseline``."""
         new_policies = []
         with self._write_transaction():
             for table in ("article_regions", "article_topics", "article_policies"):
@@ -652,7 +714,8 @@ class Store:
                 policy_id, new = self._policy_id(policy, article_id, tagged_at)
                 if new:
                     new_policies.append(policy.title)
-                    self._alert(new_policy(policy_id, policy, article_id, tagged_at))
+                    if not baseline:
+                        self._alert(new_policy(policy_id, policy, article_id, tagged_at))
                 self.db.table("article_policies").insert(
                     {
                         "article_id": article_id,

@@ -401,6 +401,14 @@ def m012_attachments(db: Database) -> None:
     attachments.enable_fts(["search_tokens"], fts_version="FTS5", create_triggers=True)
 
 
+@migrations()
+def m013_baseline_runs(db: Database) -> None:
+    """Whether a crawl run was a baseline (a source's first crawl, or ``crawl --baseline``):
+    its new articles and policies are stored and searchable but raise no alerts, only one
+    ``source_baseline`` line; runs before this migration were not."""
+    db.table("crawl_runs").add_column("baseline", int, not_null_default=0)
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.

@@ -14,6 +14,7 @@ from crawler.alerts import (
     changed_article,
     new_article,
     new_policy,
+    source_baseline,
     source_health,
     story_to_join,
 )
@@ -129,6 +130,7 @@ def test_alert_kinds_are_declared() -> None:
         "changed_attachment",
         "new_article",
         "new_policy",
+        "source_baseline",
         "source_failing",
         "source_recovered",
     ]
@@ -136,3 +138,12 @@ def test_alert_kinds_are_declared() -> None:
     assert sorted(HEALTH_KINDS) == ["source_failing", "source_recovered"]
     with pytest.raises(ValueError, match="unknown alert kind 'new_artcle'"):
         Alert("new_artcle", "story:1", AT)
+
+
+def test_a_baseline_is_one_alert_that_counts_what_it_stored() -> None:
+    alert = source_baseline("sz-gxj", "深圳工信局", 7, 240, 12, AT)
+    assert (alert.kind, alert.subject) == ("source_baseline", "source:sz-gxj:run:7")
+    assert alert.title == "深圳工信局：240 篇作为基线收录"
+    assert alert.detail == {"articles": 240, "policies": 12}
+    # Not a source's health: a recipient's region filter decides, as for an article.
+    assert "source_baseline" not in HEALTH_KINDS

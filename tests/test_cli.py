@@ -64,7 +64,8 @@ def test_demo_crawls_changes_and_shows_the_alerts(tmp_path: Path, site: DemoSite
     assert "syndicated copy" in out and "雄安新区发布第二批人工智能应用场景清单" in out
     assert "最高〖-3-〗〖+5+〗000万元" in alerts  # the edited sentence, to the character
     assert f"newsmon serve --db {db_path}" in out
-    assert "4. the digest of all alerts not yet sent: wrote" in out and "· 更新 1)" in out
+    # The first crawl was the baseline: the digest holds the second crawl's news, change first.
+    assert "4. the digest of all alerts not yet sent: wrote" in out and "(更新 1 · " in out
     db = Database(db_path)
     # every article once, the new one and the syndicated copy too
     assert db["articles"].count == len(public) + 2

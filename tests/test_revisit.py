@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
+from crawler.alerts import HEALTH_KINDS
 from crawler.clock import now
 from crawler.demo.server import DemoServer
 from crawler.demo.site import ROBOTS_TXT, load_site, load_updates
@@ -143,6 +144,6 @@ def test_a_failing_source_is_reported_once_and_its_recovery(tmp_path: Path) -> N
     kinds = [
         a["kind"]
         for a in Database(db_path).query("select kind from alerts order by id")
-        if a["kind"].startswith("source")
+        if a["kind"] in HEALTH_KINDS
     ]
     assert kinds == ["source_failing", "source_recovered"]

@@ -195,7 +195,7 @@ def test_cr_lf_in_titles_and_the_subject_prefix_adds_no_header_or_recipient(
         prefix='"[日报]\\r\\nBcc: evil@example.com\\r\\nX-Injected: 1\\n\\nbody"',
     )
     summary = digest(db_copy, config)
-    assert summary.startswith("sent [日报] Bcc: evil@example.com X-Injected: 1 body 新政策")
+    assert summary.startswith("sent [日报] Bcc: evil@example.com X-Injected: 1 body 更新 1")
     [envelope] = handler.envelopes
     assert envelope.rcpt_tos == ["analyst@example.cn"]
     head = raw(envelope).split(b"\r\n\r\n")[0].split(b"\r\n")

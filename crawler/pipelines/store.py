@@ -23,17 +23,28 @@ from crawler.suspect import Body, suspect_change
 Count = Callable[[str, int], Any]
 
 
+# The crawl's setting for `crawl --baseline/--no-baseline`: True, False, or None (unset),
+# where a source is a baseline when it is new (Store.is_new_source).
+BASELINE = "NEWSMON_BASELINE"
+
+
 class RunWriter:
     """One crawl run of one source as stored: its fetches, its articles once per canonical URL
     with their tags, and at the end its counts and outcome. ``count(key, n)`` hears what was
-    written (Scrapy's ``stats.inc_value``, or the ingest's tally of a shared run)."""
+    written (Scrapy's ``stats.inc_value``, or the ingest's tally of a shared run).
 
-    def __init__(self, store: Store, source: Source, count: Count):
+    A ``baseline`` run (None: when the source is new) stores its articles and policies
+    without an alert each; it ends with one alert that says how many it stored."""
+
+    def __init__(self, store: Store, source: Source, count: Count, baseline: bool | None = None):
         self.store = store
         self.source = source
         self.count = count
         store.sync_sources([source])
-        self.run_id = store.start_run(source.id)
+        self.baseline = store.is_new_source(source.id) if baseline is None else baseline
+        self.run_id = store.start_run(source.id, self.baseline)
+        if self.baseline:
+            count("newsmon/baseline", 1)
 
     def write(
         self,
@@ -69,11 +80,17 @@ class RunWriter:
         if article is not None:
             seen_at = now()
             outcome, article_id = self.store.save_article(
-                article, self.source.id, self.run_id, seen_at, self.source.watch_seconds, tokens
+                article,
+                self.source.id,
+                self.run_id,
+                seen_at,
+                self.source.watch_seconds,
+                tokens,
+                self.baseline,
             )
             self.count(f"newsmon/articles/{outcome}", 1)
             if outcome != "unchanged" and tags is not None:
-                new_policies = self.store.save_tags(article_id, tags, seen_at)
+                new_policies = self.store.save_tags(article_id, tags, seen_at, self.baseline)
                 self.count("newsmon/policies/new", len(new_policies))
 
     def write_attachment(self, item: AttachmentFile) -> None:
@@ -171,7 +188,12 @@ class StorePipeline:
     def open_spider(self) -> None:
         with self._database():
             self.store = Store(open_db(self.path))
-            self.writer = RunWriter(self.store, self.crawler.spider.source, self.stats.inc_value)
+            self.writer = RunWriter(
+                self.store,
+                self.crawler.spider.source,
+                self.stats.inc_value,
+                self.crawler.settings.get(BASELINE),
+            )
         if self.error is not None:
             raise CloseSpider(STOPPED)  # how a component that cannot start closes its spider
 

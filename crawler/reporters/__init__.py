@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
+from urllib.parse import quote
 
 from crawler.clock import now
 from crawler.config import Config, Recipient, check_address, load_config
@@ -64,8 +65,8 @@ def run_digest(
 
     Nothing owed is dropped: after a day of SMTP or cron being down, the next digest holds
     that day too. ``since`` (else ``[digest] since``) only narrows a ``dry_run``, which
-    shows the unsent alerts of that window and marks nothing; a bad value is an error
-    either way.
+    shows the unsent alerts of that window (the text part each recipient would get) and
+    marks nothing; a bad value is an error either way.
 
     Each alert reaches the SMTP server once, as nearly as SMTP allows. One run at a time
     (a lock beside the database; a second run is skipped). Before a message goes out it is
@@ -88,7 +89,9 @@ def run_digest(
         if not dry_run and lock is None:
             return f"digest: already being sent by {holder(path)}; skipped"
         try:
-            return _run(store, config, moment if dry_run else None, recipients, out, dry_run)
+            return _run(
+                store, config, moment if dry_run else None, recipients, out, dry_run, db_path
+            )
         finally:
             if lock is not None:
                 lock.release()
@@ -103,9 +106,13 @@ def _run(
     addresses: tuple[str, ...],
     out: Path | None,
     dry_run: bool,
+    db_path: Path,
 ) -> str:
     pending = store.pending_digests() if out is None else []
-    digest = _unclaimed(collect(store.db, moment), store.claimed_alerts())
+    # Datasette names a database after its file: news.db is /news.
+    browse = config.serve_base_url and f"{config.serve_base_url}/{quote(db_path.stem)}"
+    found = collect(store.db, moment, config.digest.timezone, browse or None)
+    digest = _unclaimed(found, store.claimed_alerts())
     prefix = config.digest.subject_prefix
     nothing = f"nothing new since {moment or 'the last digest'}"
     if out is not None:
@@ -133,10 +140,17 @@ def _run(
             )
         plan = deliveries(digest, recipients)
     if dry_run:
-        return "dry run, nothing sent: " + "; ".join(
+        summary = "dry run, nothing sent: " + "; ".join(
             [f"{d.digest.subject(prefix)} to {', '.join(d.recipients)}" for d in plan]
             + [f"{p['subject']} again (a run was cut off sending it)" for p in pending]
         )
+        # Then the text part each message would carry, as its recipients would read it.
+        texts = [
+            f"--- to {', '.join(d.recipients)} ---\n"
+            + render_digest(d.digest, "text", d.digest.subject(prefix)).rstrip()
+            for d in plan
+        ]
+        return "\n\n".join([summary, *texts])
     claimed = _claim(store, config, digest, plan) if digest else []
     # The messages a cut-off run left first, then this run's: all are stored the same way.
     again = {p["id"] for p in pending}
