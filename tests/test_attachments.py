@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlite_utils import Database
@@ -27,6 +28,7 @@ from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, Resource
 from crawler.search import search_query
 from tests.support.run import newsmon
+from tests.support.web import get_json, served
 
 HTML = "text/html; charset=utf-8"
 TITLE = "武汉市算力券实施细则"
@@ -50,11 +52,12 @@ LINKS = [
     ("/files/bundle.zip", "申报材料包"),
     ("/files/scan.pdf", "盖章件（扫描件）"),
     ("/files/form.doc", "申报表"),
+    ("/files/notice.ofd", "通知（OFD版）"),
     ("/download.jsp?id=9", "承诺书"),  # no suffix: an attachment because it is under 附件
     ("/files/cut.pdf", "附表"),
     ("/files/huge.zip", "全部材料"),
     ("/zwgk/", "返回列表"),  # under 附件 too, but a folder of the portal
-    ("/files/extra.pdf", "第十个附件"),  # past max_attachments
+    ("/files/extra.pdf", "第十一个附件"),  # past max_attachments
 ]
 ARTICLE = (
     "<html><head><meta charset='utf-8'><title>关于印发{title}的通知</title></head><body>"
@@ -72,7 +75,7 @@ lists = ["/list/"]
 article_urls = ['^/a/']
 watch = ["1s", "1s", "1s", "1s"]
 delay = 0
-max_attachments = 9
+max_attachments = 10
 max_attachment_bytes = 100000
 """
 
@@ -90,6 +93,9 @@ def files(policy: list[str] = POLICY, guide_cut: bool = False) -> dict[str, byte
         ),
         "/files/scan.pdf": scanned_pdf(),
         "/files/form.doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000),
+        "/files/notice.ofd": zip_archive(
+            {"OFD.xml": b"<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>"}
+        ),
         "/download.jsp": docx_document("承诺书", ["本单位承诺所报材料真实有效。"]),
         "/files/cut.pdf": whole_pdf[: len(whole_pdf) - 200],
         "/files/huge.zip": HUGE,
@@ -139,7 +145,7 @@ class Crawled:
         return found
 
 
-def served(folder: Path) -> Iterator[Crawled]:
+def crawled_portal(folder: Path) -> Iterator[Crawled]:
     """The portal served, crawled once into ``folder``."""
     with DemoServer(Portal(articles=[])) as server:
         seeds = folder / "seeds.toml"
@@ -152,13 +158,13 @@ def served(folder: Path) -> Iterator[Crawled]:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     """The portal crawled once, for the tests that only read what the crawl stored."""
-    yield from served(tmp_path_factory.mktemp("portal"))
+    yield from crawled_portal(tmp_path_factory.mktemp("portal"))
 
 
 @pytest.fixture
 def revisited(tmp_path: Path) -> Iterator[Crawled]:
     """The portal crawled once, for a test that changes it and crawls again."""
-    yield from served(tmp_path)
+    yield from crawled_portal(tmp_path)
 
 
 def test_each_kind_of_attachment_is_stored_with_its_text(portal: Crawled) -> None:
@@ -181,12 +187,16 @@ def test_each_kind_of_attachment_is_stored_with_its_text(portal: Crawled) -> Non
     assert "本单位承诺所报材料真实有效。" in pledge["text"]
 
 
-def test_a_scan_is_flagged_and_a_legacy_document_is_unsupported(portal: Crawled) -> None:
+def test_a_scan_is_flagged_and_ofd_and_legacy_documents_are_unsupported(
+    portal: Crawled,
+) -> None:
     stored = portal.attachments()
     scan = stored["files/scan.pdf"]
     assert (scan["kind"], scan["text"], scan["error"]) == ("pdf", "", "scanned: no text layer")
     form = stored["files/form.doc"]
     assert (form["kind"], form["error"]) == ("doc", "unsupported: legacy Word document (.doc)")
+    notice = stored["files/notice.ofd"]
+    assert (notice["kind"], notice["text"], notice["error"]) == ("ofd", "", "unsupported: OFD")
 
 
 def test_broken_oversized_and_extra_files_are_errors_in_status_not_stored(
@@ -200,7 +210,7 @@ def test_broken_oversized_and_extra_files_are_errors_in_status_not_stored(
     status = newsmon("status", "--db", str(portal.db_path), "--seeds", str(portal.seeds)).stdout
     assert "attachment: PDF cut short (no %%EOF at its end)" in status
     assert "attachment: over the source's max_attachment_bytes = 100000" in status
-    assert "attachment: 1 links over max_attachments = 9, e.g." in status
+    assert "attachment: 1 links over max_attachments = 10, e.g." in status
 
 
 def test_attachment_text_is_found_by_full_text_search(portal: Crawled) -> None:
@@ -212,6 +222,18 @@ def test_attachment_text_is_found_by_full_text_search(portal: Crawled) -> None:
     assert {row["url"].split("/", 3)[3] for row in found} == {
         "files/policy.pdf",
         "files/bundle.zip",
+    }
+
+
+def test_the_site_searches_attachments_with_the_article_that_links_them(
+    portal: Crawled,
+) -> None:
+    query = urlencode({"q": "算力券 三百万元", "_shape": "array"})
+    with served(portal.db_path) as base:
+        found = get_json(f"{base}/news/search_attachments.json?{query}")
+    assert {(row["name"], row["article"]) for row in found} == {
+        (f"{TITLE}.pdf", f"关于印发{TITLE}的通知"),
+        ("申报材料包", f"关于印发{TITLE}的通知"),
     }
 
 
