@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -273,6 +274,12 @@ def test_revisits_ask_conditionally_and_a_changed_attachment_raises_one_alert(
     assert alert["title"] == f"{TITLE}.pdf"
     changes = json.loads(alert["detail"])["changes"]
     assert [(c["old"].strip(), c["new"].strip()) for c in changes] == [(POLICY[1], CHANGED)]
+    # The digest tells it among the changed articles, with the edit marked.
+    out = revisited.db_path.with_name("digest.html")
+    newsmon("digest", "--out", str(out), "--db", str(revisited.db_path))
+    digest = out.read_text(encoding="utf-8")
+    assert f'files/policy.pdf">{TITLE}.pdf</a>' in digest
+    assert re.search("最高支持<del[^>]*>三</del><ins[^>]*>五</ins>百万元", digest)
     errors = [
         row["error"] for row in revisited.rows("select error from fetches where error is not null")
     ]
