@@ -125,21 +125,25 @@ class Portal(DemoSite):
 
 @dataclass
 class Crawled:
+    """The portal as served, and the database and seeds its crawls use."""
+
     server: DemoServer
     db_path: Path
     seeds: Path
 
-    def crawl(self) -> str:
-        ran = newsmon("crawl", "--db", str(self.db_path), "--seeds", str(self.seeds))
-        return ran.stdout + ran.stderr
+    def crawl(self) -> None:
+        """`newsmon crawl` of the portal, as cron runs it."""
+        newsmon("crawl", "--db", str(self.db_path), "--seeds", str(self.seeds))
 
     def attachments(self) -> dict[str, dict[str, Any]]:
+        """The stored attachments by the path (and query) of their URL."""
         db = Database(self.db_path)
         rows = {row["url"].split("/", 3)[3]: row for row in db["attachments"].rows}
         db.close()
         return rows
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """What ``sql`` selects from the database."""
         db = Database(self.db_path)
         found = list(db.query(sql, params or []))
         db.close()
