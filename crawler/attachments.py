@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from posixpath import basename
 from urllib.parse import unquote, urlsplit
 
-# Link text in front of attachment links on government portals: 附件：1. …, 相关附件, 附件下载.
-ATTACHMENT_LABEL = "附件"
 # Sentence ends after which a line break in a PDF is a paragraph's end, not a wrap.
 SENTENCE_END = "。！？；：!?;:"
 # A PDF line at least this share of the document's full lines (in display width) was wrapped
@@ -59,12 +57,13 @@ class AttachmentText:
 
 @dataclass(frozen=True)
 class AttachmentKind:
-    """One kind of attachment: the suffixes its links end in, and its reader (None: no
-    reader, the file is stored with ``unsupported``)."""
+    """One kind of attachment: the suffixes its names end in, and its reader (None: no
+    reader, the file is stored with ``unsupported`` as its error)."""
 
     suffixes: tuple[str, ...]
     read: Callable[[bytes], str] | None
     unsupported: str = ""
+    linked: bool = True  # followed as a page's link; False: read only inside a ZIP
 
 
 def _pdf_text(data: bytes) -> str:
@@ -182,24 +181,23 @@ KINDS: dict[str, AttachmentKind] = {
     "docx": AttachmentKind((".docx",), _docx_text),
     "xlsx": AttachmentKind((".xlsx",), _xlsx_text),
     "zip": AttachmentKind((".zip",), _zip_text),
-    # OFD (GB/T 33190) places each glyph run at coordinates; its reading order is not in
-    # the file, and no library to read it is kept up: stored, with the reason.
+    # OFD (GB/T 33190) is a ZIP of XML placing each run of glyphs at coordinates: reading
+    # order is the reader's guess, and without real OFD files to measure a reader against,
+    # its text is not to be trusted. Stored, with the reason.
     "ofd": AttachmentKind((".ofd",), None, "unsupported: OFD"),
     "doc": AttachmentKind((".doc",), None, "unsupported: legacy Word document (.doc)"),
     "wps": AttachmentKind((".wps",), None, "unsupported: WPS document (.wps)"),
     "xls": AttachmentKind((".xls",), None, "unsupported: legacy Excel workbook (.xls)"),
-    # Only inside a ZIP: a .txt link on a page is rarely an annex.
-    "txt": AttachmentKind((), _text_file),
+    # A .txt link on a page is rarely an annex; inside a policy's ZIP it is its text.
+    "txt": AttachmentKind((".txt",), _text_file, linked=False),
 }
-LINKED_KINDS = tuple(kind for kind, declared in KINDS.items() if declared.suffixes)
+LINKED_KINDS = frozenset(kind for kind, declared in KINDS.items() if declared.linked)
 
 
 def kind_of(name: str) -> str | None:
     """The kind a file name or URL path says, by its suffix (case aside), or None."""
     lowered = name.lower()
-    if lowered.endswith(".txt"):
-        return "txt"
-    return next((kind for kind in LINKED_KINDS if lowered.endswith(KINDS[kind].suffixes)), None)
+    return next((kind for kind, k in KINDS.items() if lowered.endswith(k.suffixes)), None)
 
 
 def sniffed_kind(data: bytes, named: str | None) -> str:
@@ -258,7 +256,7 @@ def attachment_name(url: str, text: str) -> str:
 
 def is_attachment(url: str, text: str, labelled: bool) -> bool:
     """Whether a link is an attachment: its path or its text ends in an attachment's suffix,
-    or it stands under an 附件 label and is not a web page of the portal."""
+    or it stands in a block labelled 附件 and is not a web page or folder of the portal."""
     path = unquote(urlsplit(url).path)
     if kind_of(path) in LINKED_KINDS or kind_of(text.strip()) in LINKED_KINDS:
         return True

@@ -564,7 +564,8 @@ class Store:
             article = next(
                 self.db.query("select id from articles where url = ?", [article_url]), None
             )
-            fields["article_id"] = None if article is None else article["id"]
+            if article is not None:  # else not stored yet: save_article fills it in
+                fields["article_id"] = article["id"]
             row = next(
                 self.db.query(
                     "select id, text, sha256, version from attachments where url = ?", [url]
@@ -591,7 +592,7 @@ class Store:
                 read.text,
                 attachment_id=row["id"],
                 version=version,
-                article_id=fields["article_id"],
+                article_id=fields.get("article_id"),
                 source_id=source_id,
                 name=name,
                 url=url,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlite_utils import Database
@@ -27,6 +29,7 @@ from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, Resource
 from crawler.search import search_query
 from tests.support.run import newsmon
+from tests.support.web import get_json, served
 
 HTML = "text/html; charset=utf-8"
 TITLE = "武汉市算力券实施细则"
@@ -50,11 +53,12 @@ LINKS = [
     ("/files/bundle.zip", "申报材料包"),
     ("/files/scan.pdf", "盖章件（扫描件）"),
     ("/files/form.doc", "申报表"),
+    ("/files/notice.ofd", "通知（OFD版）"),
     ("/download.jsp?id=9", "承诺书"),  # no suffix: an attachment because it is under 附件
     ("/files/cut.pdf", "附表"),
     ("/files/huge.zip", "全部材料"),
     ("/zwgk/", "返回列表"),  # under 附件 too, but a folder of the portal
-    ("/files/extra.pdf", "第十个附件"),  # past max_attachments
+    ("/files/extra.pdf", "第十一个附件"),  # past max_attachments
 ]
 ARTICLE = (
     "<html><head><meta charset='utf-8'><title>关于印发{title}的通知</title></head><body>"
@@ -72,7 +76,7 @@ lists = ["/list/"]
 article_urls = ['^/a/']
 watch = ["1s", "1s", "1s", "1s"]
 delay = 0
-max_attachments = 9
+max_attachments = 10
 max_attachment_bytes = 100000
 """
 
@@ -90,6 +94,9 @@ def files(policy: list[str] = POLICY, guide_cut: bool = False) -> dict[str, byte
         ),
         "/files/scan.pdf": scanned_pdf(),
         "/files/form.doc": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000),
+        "/files/notice.ofd": zip_archive(
+            {"OFD.xml": b"<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>"}
+        ),
         "/download.jsp": docx_document("承诺书", ["本单位承诺所报材料真实有效。"]),
         "/files/cut.pdf": whole_pdf[: len(whole_pdf) - 200],
         "/files/huge.zip": HUGE,
@@ -118,28 +125,32 @@ class Portal(DemoSite):
 
 @dataclass
 class Crawled:
+    """The portal as served, and the database and seeds its crawls use."""
+
     server: DemoServer
     db_path: Path
     seeds: Path
 
-    def crawl(self) -> str:
-        ran = newsmon("crawl", "--db", str(self.db_path), "--seeds", str(self.seeds))
-        return ran.stdout + ran.stderr
+    def crawl(self) -> None:
+        """`newsmon crawl` of the portal, as cron runs it."""
+        newsmon("crawl", "--db", str(self.db_path), "--seeds", str(self.seeds))
 
     def attachments(self) -> dict[str, dict[str, Any]]:
+        """The stored attachments by the path (and query) of their URL."""
         db = Database(self.db_path)
         rows = {row["url"].split("/", 3)[3]: row for row in db["attachments"].rows}
         db.close()
         return rows
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """What ``sql`` selects from the database."""
         db = Database(self.db_path)
         found = list(db.query(sql, params or []))
         db.close()
         return found
 
 
-def served(folder: Path) -> Iterator[Crawled]:
+def crawled_portal(folder: Path) -> Iterator[Crawled]:
     """The portal served, crawled once into ``folder``."""
     with DemoServer(Portal(articles=[])) as server:
         seeds = folder / "seeds.toml"
@@ -152,13 +163,13 @@ def served(folder: Path) -> Iterator[Crawled]:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     """The portal crawled once, for the tests that only read what the crawl stored."""
-    yield from served(tmp_path_factory.mktemp("portal"))
+    yield from crawled_portal(tmp_path_factory.mktemp("portal"))
 
 
 @pytest.fixture
 def revisited(tmp_path: Path) -> Iterator[Crawled]:
     """The portal crawled once, for a test that changes it and crawls again."""
-    yield from served(tmp_path)
+    yield from crawled_portal(tmp_path)
 
 
 def test_each_kind_of_attachment_is_stored_with_its_text(portal: Crawled) -> None:
@@ -181,12 +192,16 @@ def test_each_kind_of_attachment_is_stored_with_its_text(portal: Crawled) -> Non
     assert "本单位承诺所报材料真实有效。" in pledge["text"]
 
 
-def test_a_scan_is_flagged_and_a_legacy_document_is_unsupported(portal: Crawled) -> None:
+def test_a_scan_is_flagged_and_ofd_and_legacy_documents_are_unsupported(
+    portal: Crawled,
+) -> None:
     stored = portal.attachments()
     scan = stored["files/scan.pdf"]
     assert (scan["kind"], scan["text"], scan["error"]) == ("pdf", "", "scanned: no text layer")
     form = stored["files/form.doc"]
     assert (form["kind"], form["error"]) == ("doc", "unsupported: legacy Word document (.doc)")
+    notice = stored["files/notice.ofd"]
+    assert (notice["kind"], notice["text"], notice["error"]) == ("ofd", "", "unsupported: OFD")
 
 
 def test_broken_oversized_and_extra_files_are_errors_in_status_not_stored(
@@ -200,7 +215,7 @@ def test_broken_oversized_and_extra_files_are_errors_in_status_not_stored(
     status = newsmon("status", "--db", str(portal.db_path), "--seeds", str(portal.seeds)).stdout
     assert "attachment: PDF cut short (no %%EOF at its end)" in status
     assert "attachment: over the source's max_attachment_bytes = 100000" in status
-    assert "attachment: 1 links over max_attachments = 9, e.g." in status
+    assert "attachment: 1 links over max_attachments = 10, e.g." in status
 
 
 def test_attachment_text_is_found_by_full_text_search(portal: Crawled) -> None:
@@ -212,6 +227,18 @@ def test_attachment_text_is_found_by_full_text_search(portal: Crawled) -> None:
     assert {row["url"].split("/", 3)[3] for row in found} == {
         "files/policy.pdf",
         "files/bundle.zip",
+    }
+
+
+def test_the_site_searches_attachments_with_the_article_that_links_them(
+    portal: Crawled,
+) -> None:
+    query = urlencode({"q": "算力券 三百万元", "_shape": "array"})
+    with served(portal.db_path) as base:
+        found = get_json(f"{base}/news/search_attachments.json?{query}")
+    assert {(row["name"], row["article"]) for row in found} == {
+        (f"{TITLE}.pdf", f"关于印发{TITLE}的通知"),
+        ("申报材料包", f"关于印发{TITLE}的通知"),
     }
 
 
@@ -251,6 +278,12 @@ def test_revisits_ask_conditionally_and_a_changed_attachment_raises_one_alert(
     assert alert["title"] == f"{TITLE}.pdf"
     changes = json.loads(alert["detail"])["changes"]
     assert [(c["old"].strip(), c["new"].strip()) for c in changes] == [(POLICY[1], CHANGED)]
+    # The digest tells it among the changed articles, with the edit marked.
+    out = revisited.db_path.with_name("digest.html")
+    newsmon("digest", "--out", str(out), "--db", str(revisited.db_path))
+    digest = out.read_text(encoding="utf-8")
+    assert f'files/policy.pdf">{TITLE}.pdf</a>' in digest
+    assert re.search("最高支持<del[^>]*>三</del><ins[^>]*>五</ins>百万元", digest)
     errors = [
         row["error"] for row in revisited.rows("select error from fetches where error is not null")
     ]

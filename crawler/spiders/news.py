@@ -49,6 +49,11 @@ from crawler.sources import Source, load_sources
 from crawler.urls import canonical_url, path_and_query
 
 NEXT_PAGE_TEXT = ("下一页", "下页", "后页", "next")
+# An attachment link's own element or one of the three around it opens with an 附件 label.
+LABELLED_BLOCK = (
+    "ancestor-or-self::*[position() <= 4]"
+    "[starts-with(normalize-space(.), '附件') or starts-with(normalize-space(.), '相关附件')]"
+)
 # Characters of a value quoted as the example of a skip: the error is one line.
 EXAMPLE_CHARS = 60
 
@@ -402,10 +407,9 @@ class NewsSpider(scrapy.Spider):
             text = anchor.xpath("normalize-space(string(.))").get() or anchor.attrib.get(
                 "title", ""
             )
-            # 附件：<a>…</a>, or a 相关附件 heading over a list of links.
-            labelled = bool(
-                anchor.xpath("ancestor::*[position() <= 3][contains(string(.), '附件')]")
-            )
+            # In a block that opens with its label (附件：<a>…</a>, a 相关附件 heading over a
+            # list of links), or named so itself; a page that mentions 附件 somewhere is not.
+            labelled = bool(anchor.xpath(LABELLED_BLOCK))
             canonical = canonical_url(url, self.source.drop_params)
             if canonical not in found and is_attachment(url, text, labelled):
                 found[canonical] = attachment_name(url, text)
