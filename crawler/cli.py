@@ -16,7 +16,9 @@ from typing import Any, BinaryIO, TypeVar
 import click
 
 from crawler import __version__, paths
+from crawler.alerts import KINDS as ALERT_KINDS
 from crawler.errors import DatabaseError
+from crawler.report import ALERT_KEYS, STATUS_KEYS
 from crawler.sources import Source, SourceError, load_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -242,10 +244,29 @@ def crawl(
         raise click.ClickException(summary.failure())
 
 
+SOURCE_KEYS = (
+    "id", "name", "region", "every", "cron", "lists", "feeds", "sitemaps", "article_urls",
+    "list_urls", "verified", "file",
+)  # fmt: skip
+
+
+def _source_record(source: Source) -> dict[str, Any]:
+    """A source as `sources --json` prints it."""
+    values = {**vars(source), **{f"{k}s": urls for k, urls in source.start_urls.items()}}
+    return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in SOURCE_KEYS}
+
+
 @main.command()
 @click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list, one object a source: " + ", ".join(SOURCE_KEYS) + " (lists,"
+    " feeds and sitemaps as absolute URLs).",
+)
 @seeds_option()
-def sources(check: bool, seeds: Path) -> None:
+def sources(check: bool, as_json: bool, seeds: Path) -> None:
     """List the sources defined in the seed files, or check them.
 
     Example:
@@ -253,6 +274,10 @@ def sources(check: bool, seeds: Path) -> None:
         newsmon sources --check --seeds seeds/
     """
     loaded = _load(seeds)
+    if as_json:
+        records = [_source_record(s) for s in loaded]
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
     if check:
         files = len({s.file for s in loaded})
         click.echo(f"ok: {len(loaded)} sources in {files} files")
@@ -532,56 +557,100 @@ def serve(port: int, host: str, db_path: Path) -> None:
         newsmon serve --db db/news.db --port 8001
     """
     from crawler.db import open_db
-    from crawler.serve import run_serve
+    from crawler.serve import PortInUse, run_serve
 
     open_db(db_path, create=False, write=False).close()  # a one-line error, not Datasette's
-    raise SystemExit(run_serve(db_path, host, port))
+    try:
+        raise SystemExit(run_serve(db_path, host, port))
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help=f"Print {what} as JSON, keys: {', '.join(keys)}."
+    )
 
 
 @main.command()
-@click.option(
-    "--errors", type=int, default=10, show_default=True, help="Kinds of error shown per source."
-)
+@click.option("--errors", type=int, default=10, show_default=True, help="Kinds of error shown.")
+@json_option("it all", STATUS_KEYS)
 @db_option()
 @seeds_option()
-def status(errors: int, db_path: Path, seeds: Path) -> None:
-    """Is everything working? Problems in the seed files, each source's last run, and the
-    errors it met (one line each, with a URL to try). Exits 1 when a seed file is invalid or a
-    source's last run failed or was cut off, so that cron or a monitor can tell.
+def status(errors: int, as_json: bool, db_path: Path, seeds: Path) -> None:
+    """Is everything working? A summary line (sources, ok, failing, never crawled, errors in
+    the last runs), problems in the seed files, each source's last run, the sources never
+    crawled, and each error message of the last runs once, with a count and a URL to try.
+    Exits 1 when a seed file is invalid or a source's last run failed or was cut off, so that
+    cron or a monitor can tell.
 
     Example:
 
         newsmon status --db db/news.db --seeds seeds
     """
-    from crawler.report import needs_attention, status_report
+    from crawler.report import needs_attention, status_data, status_report
 
     problems: list[str] = []
+    source_ids: list[str] | None = None
     if not seeds.exists():
         problems = [f"{seeds}: no seed files there"]
     else:
         try:
-            load_sources([seeds])
+            source_ids = [s.id for s in load_sources([seeds])]
         except SourceError as exc:
             problems = exc.problems
-    click.echo(status_report(db_path, problems, errors))
-    if problems or needs_attention(db_path):
+    data = status_data(db_path, problems, source_ids)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_report(data, db_path, errors))
+    if needs_attention(data):
         sys.exit(1)
 
 
 @main.command()
 @click.option("--last", type=int, default=20, show_default=True, help="How many alerts.")
+@click.option(
+    "--since",
+    metavar="AGE",
+    help="Only the alerts raised this long ago or later: 1w, 1d, 12h, 30m.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help=f"Only alerts of this kind (repeatable): {', '.join(ALERT_KINDS)}.",
+)
+@json_option("a list of alerts, oldest first,", ALERT_KEYS)
 @db_option()
-def alerts(last: int, db_path: Path) -> None:
+def alerts(
+    last: int, since: str | None, kinds: tuple[str, ...], as_json: bool, db_path: Path
+) -> None:
     """Show the latest alerts: new stories, changed articles (with the diff), new policies,
     failing and recovered sources.
 
     Example:
 
-        newsmon alerts --last 50 --db db/news.db
+        newsmon alerts --since 1w --kind changed_article --db db/news.db
     """
-    from crawler.report import alerts_report
+    from crawler.report import alerts_data, alerts_report
+    from crawler.reporters.render import since_moment
 
-    click.echo(alerts_report(db_path, limit=last))
+    unknown = [k for k in kinds if k not in ALERT_KINDS]
+    if unknown:
+        raise click.ClickException(
+            f"unknown alert kind {unknown[0]!r} (kinds: {', '.join(ALERT_KINDS)})"
+        )
+    try:
+        moment = since_moment(since) if since else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen = alerts_data(db_path, limit=last, since=moment, kinds=kinds)
+    if as_json:
+        click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))
+    else:
+        click.echo(alerts_report(chosen))
 
 
 @main.command()
@@ -606,7 +675,13 @@ def demo(db_path: Path, seeds: Path | None) -> None:
     from crawler.clock import now
     from crawler.demo.server import DemoServer
     from crawler.demo.site import load_updates
-    from crawler.report import alerts_report, copies_report, database_summary, last_id
+    from crawler.report import (
+        alerts_data,
+        alerts_report,
+        copies_report,
+        database_summary,
+        last_id,
+    )
     from crawler.reporters import run_digest
     from crawler.serve import serve_command
 
@@ -627,7 +702,7 @@ def demo(db_path: Path, seeds: Path | None) -> None:
         _crawl_demo(server.url, db_path, seeds)
     click.echo(database_summary(db_path))
     click.echo("3. alerts raised by the second crawl:")
-    click.echo(alerts_report(db_path, after_id=before))
+    click.echo(alerts_report(alerts_data(db_path, after_id=before)))
     click.echo(copies_report(db_path, after_id=known))
     digest_path = db_path.with_name(db_path.stem + "-digest.html")
     written = run_digest(db_path, None, (), digest_path, False, None)
