@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from crawler import __version__, paths
-from crawler.alerts import KINDS as ALERT_KINDS
 from crawler.errors import DatabaseError
-from crawler.report import ALERT_KEYS, STATUS_KEYS
+from crawler.keys import ALERT_KEYS, SOURCE_KEYS, STATUS_KEYS, TRIAL_KEYS
 from crawler.sources import Source, SourceError, load_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -244,12 +244,6 @@ def crawl(
         raise click.ClickException(summary.failure())
 
 
-SOURCE_KEYS = (
-    "id", "name", "region", "every", "cron", "lists", "feeds", "sitemaps", "article_urls",
-    "list_urls", "verified", "file",
-)  # fmt: skip
-
-
 def _source_record(source: Source) -> dict[str, Any]:
     """A source as `sources --json` prints it."""
     values = {**vars(source), **{f"{k}s": urls for k, urls in source.start_urls.items()}}
@@ -287,6 +281,34 @@ def sources(check: bool, as_json: bool, seeds: Path) -> None:
         starts = " ".join(f"{len(v)} {k}" for k, v in s.start_urls.items() if v)
         state = "verified" if s.verified else "unverified"
         click.echo(f"{s.id:24} {s.region or '':6} {schedule:14} {starts:28} {state:10} {s.name}")
+
+
+@main.command()
+@click.argument(
+    "folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+def init(folder: Path) -> None:
+    """Start a newsmon folder (default: this one): a commented settings file, newsmon.toml,
+    and seeds/ with one example source, commented out. Refuses to overwrite either file.
+
+    From that folder every command finds both: the database goes to db/news.db, and the
+    sources in seeds/ replace the shipped ones.
+
+    Example:
+
+        newsmon init ~/policy-watch
+    """
+    from crawler.starter import write_starter
+
+    try:
+        settings, example = write_starter(folder)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {settings}: the settings, commented; [paths] names db/news.db and seeds/")
+    click.echo(
+        f"wrote {example}: one example source, commented out; write yours there, then"
+        " `newsmon sources --check`, `newsmon try URL --source ID` and `newsmon crawl`"
+    )
 
 
 @main.command()
@@ -330,6 +352,59 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
         f"{article.title}\n{article.published or ''} {article.outlet or ''} "
         f"{article.author or ''}\n\n{article.text}"
     )
+
+
+@main.command("try")
+@click.argument("url")
+@click.option(
+    "--source",
+    "source_id",
+    metavar="ID",
+    help="Read the page as this source's crawl would: its patterns, politeness and"
+    " private_hosts. Default: the source whose hosts include the URL's, else none.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON, keys: " + ", ".join(TRIAL_KEYS) + " (tags as `newsmon tag --json`;"
+    " each link as url, follow: article, list or null, and the pattern that matched).",
+)
+@seeds_option()
+@taxonomy_option()
+def try_page(
+    url: str, source_id: str | None, as_json: bool, seeds: Path, taxonomy: tuple[Path, ...]
+) -> None:
+    """What newsmon makes of one page: fetched as a crawl fetches it (address guard,
+    robots.txt, size caps), then whether it is an article, its title, date, first lines and
+    tags, and the page's links with the source's article_urls/list_urls they match. Stores
+    nothing.
+
+    Example:
+
+        newsmon try https://gxj.sz.gov.cn/xxgk/xxgkml/qt/tzgg/ --source sz-gxj
+    """
+    from crawler.trial import trial, trial_report
+    from crawler.urls import canonical_host
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(f"not a web address: {url!r} (give http://… or https://…)")
+    chosen = _check_taxonomy(taxonomy)
+    source: Source | None
+    if source_id is not None:
+        source = _select(_load(seeds), (source_id,))[0]
+    else:
+        host = canonical_host(parts.hostname)
+        loaded = _load(seeds) if seeds.exists() else []
+        source = next((s for s in loaded if host in s.domains), None)
+    record = trial(source, url, chosen)
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        click.echo(trial_report(record))
+    if record["error"]:
+        sys.exit(1)
 
 
 @main.command()
@@ -566,6 +641,18 @@ def serve(port: int, host: str, db_path: Path) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+class AlertKindOption(click.Option):
+    """An option whose help ends in the alert kinds of crawler.alerts, read only when help is
+    shown: that module imports the tagging stages, seconds that no other use of the command
+    line should wait."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from crawler.alerts import KINDS
+
+        record = super().get_help_record(ctx)
+        return record and (record[0], f"{record[1]} {', '.join(KINDS)}.")
+
+
 def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
     return click.option(
         "--json", "as_json", is_flag=True, help=f"Print {what} as JSON, keys: {', '.join(keys)}."
@@ -620,7 +707,8 @@ def status(errors: int, as_json: bool, db_path: Path, seeds: Path) -> None:
     "kinds",
     multiple=True,
     metavar="KIND",
-    help=f"Only alerts of this kind (repeatable): {', '.join(ALERT_KINDS)}.",
+    cls=AlertKindOption,
+    help="Only alerts of this kind (repeatable):",
 )
 @json_option("a list of alerts, oldest first,", ALERT_KEYS)
 @db_option()
@@ -634,14 +722,13 @@ def alerts(
 
         newsmon alerts --since 1w --kind changed_article --db db/news.db
     """
+    from crawler.alerts import KINDS
     from crawler.report import alerts_data, alerts_report
     from crawler.reporters.render import since_moment
 
-    unknown = [k for k in kinds if k not in ALERT_KINDS]
+    unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise click.ClickException(
-            f"unknown alert kind {unknown[0]!r} (kinds: {', '.join(ALERT_KINDS)})"
-        )
+        raise click.ClickException(f"unknown alert kind {unknown[0]!r} (kinds: {', '.join(KINDS)})")
     try:
         moment = since_moment(since) if since else None
     except ValueError as exc:

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from crawler.db import CHECKED_UP_TO, check_pages, open_db
 from crawler.diff import TextDiff, render_text
+from crawler.keys import ALERT_KEYS, STATUS_KEYS
 from crawler.progress import plural
 
 PRIMARY_REGIONS = (
@@ -73,8 +74,6 @@ where alerts.id > :after and (:since is null or alerts.created >= :since)
 and (:kinds = '[]' or alerts.kind in (select value from json_each(:kinds)))
 order by alerts.id
 """
-# What `alerts --json` gives for each alert; its --help names these keys, a stable contract.
-ALERT_KEYS = ("id", "kind", "created", "source_id", "title", "url", "detail", "also_on")
 
 
 def alerts_data(
@@ -162,8 +161,6 @@ select error, count(*) n, min(url) url, group_concat(distinct source_id) sources
 where error is not null and run_id in (select max(id) from crawl_runs group by source_id)
 group by error order by n desc, error
 """
-# What `status --json` holds; its --help names these keys, a stable contract.
-STATUS_KEYS = ("summary", "seed_problems", "never_crawled", "sources", "errors")
 FAILING = ("failed", "interrupted")
 
 
