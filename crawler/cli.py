@@ -117,9 +117,29 @@ def _redis_url(given: str | None) -> str | None:
         raise click.ClickException(str(exc)) from None
 
 
+class NewsmonCommand(click.Command):
+    """A command that refuses to run while $NEWSMON_CONFIG names no file: one that reads no
+    setting, or is given every path, would otherwise run on without the settings the user
+    meant. Its --help still works."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.config import CONFIG_ENV
+        from crawler.files import not_a_file
+
+        named = os.environ.get(CONFIG_ENV)
+        problem = not_a_file(Path(named)) if named else None
+        if problem is not None:
+            raise click.ClickException(
+                f"{named}: cannot read the settings file (${CONFIG_ENV}): {problem}"
+            )
+        return super().invoke(ctx)
+
+
 class NewsmonGroup(click.Group):
     """The command group, where a database or disk problem met by any command becomes one
     line and a non-zero exit, not a traceback."""
+
+    command_class = NewsmonCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         from crawler.db import database_error

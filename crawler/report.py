@@ -193,7 +193,8 @@ def status_data(
     never = [i for i in source_ids or [] if i not in crawled]
     by_status = Counter(run["status"] for run in runs)
     summary = {
-        "sources": len(source_ids) if source_ids is not None else len(runs),
+        # Those of the seed files, and those removed from them since they were crawled.
+        "sources": len(crawled | set(source_ids or ())),
         "ok": by_status["ok"],
         "failing": sum(by_status[s] for s in FAILING),
         "running": by_status["running"],
