@@ -24,6 +24,7 @@ from crawler.demo.site import load_updates
 from crawler.keys import ALERT_KEYS, SOURCE_KEYS, STATUS_KEYS, TRIAL_KEYS
 from crawler.middlewares import address_kind
 from crawler.sources import load_sources
+from tests.support.hostile import CASES, HostileSite
 from tests.support.run import free_port, newsmon
 from tests.support.sites import public
 
@@ -284,3 +285,15 @@ def test_try_of_a_list_page_and_of_a_refused_one(watched: Watched) -> None:
     assert "Traceback" not in refused.stderr
     bad = newsmon("try", "gxj.sz.gov.cn/news/", check=False)
     assert (bad.returncode, len(bad.stderr.splitlines())) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["huge-unannounced", "gzip-bomb", "redirect-self"])
+def test_try_fetches_through_the_crawls_caps(tmp_path: Path, name: str) -> None:
+    case = next(c for c in CASES if c.name == name)
+    with HostileSite() as site:
+        site.hostile = True
+        seeds = tmp_path / "seeds.toml"
+        seeds.write_text(site.seeds(), encoding="utf-8")
+        shown = newsmon("try", site.url + case.path[1:], "--seeds", str(seeds), check=False)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr
+    assert f"error: {case.expect}" in shown.stdout, shown.stdout
