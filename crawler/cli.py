@@ -681,7 +681,9 @@ def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
 
 @main.command()
 @click.option("--errors", type=int, default=10, show_default=True, help="Kinds of error shown.")
-@json_option("it all", STATUS_KEYS)
+@json_option(
+    "the report (summary: sources, ok, failing, running, never_crawled, errors)", STATUS_KEYS
+)
 @db_option()
 @seeds_option()
 def status(errors: int, as_json: bool, db_path: Path, seeds: Path) -> None:
