@@ -3,7 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint check clean
+.PHONY: demo test deps lint check clean
+
+# What the whole suite needs beyond Python: Chromium and a CJK font (the Datasette page tests
+# drive the browser; without the font screenshots show boxes for Chinese) and redis-server
+# (the distributed mode's tests start one). The Debian packages of those not found here:
+MISSING = $(strip \
+	$(shell command -v chromium >/dev/null 2>&1 || echo chromium) \
+	$(shell fc-list 2>/dev/null | grep -qi wqy || echo fonts-wqy-zenhei) \
+	$(shell command -v redis-server >/dev/null 2>&1 || echo redis-server))
+DEPS_HINT = \`make deps\` installs them (apt-get, as root)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +30,12 @@ demo: $(VENV)/.installed
 	$(BIN)/newsmon demo
 
 test: lint
+	$(if $(MISSING),@echo "make test: no $(MISSING) here: their tests skip or fail; $(DEPS_HINT)" >&2)
 	$(BIN)/pytest
+
+# Installs what `make test` needs beyond Python with apt-get, when it is missing.
+deps:
+	$(if $(MISSING),apt-get update -qq && apt-get install -y -qq $(MISSING) >/dev/null,@echo "deps: all here")
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check crawler tests benchmarks

@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from crawler import __version__, paths
 from crawler.errors import DatabaseError
+from crawler.keys import ALERT_KEYS, SOURCE_KEYS, STATUS_KEYS, TRIAL_KEYS
 from crawler.sources import Source, SourceError, load_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,9 +117,29 @@ def _redis_url(given: str | None) -> str | None:
         raise click.ClickException(str(exc)) from None
 
 
+class NewsmonCommand(click.Command):
+    """A command that refuses to run while $NEWSMON_CONFIG names no file: one that reads no
+    setting, or is given every path, would otherwise run on without the settings the user
+    meant. Its --help still works."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crawler.config import CONFIG_ENV
+        from crawler.files import not_a_file
+
+        named = os.environ.get(CONFIG_ENV)
+        problem = not_a_file(Path(named)) if named else None
+        if problem is not None:
+            raise click.ClickException(
+                f"{named}: cannot read the settings file (${CONFIG_ENV}): {problem}"
+            )
+        return super().invoke(ctx)
+
+
 class NewsmonGroup(click.Group):
     """The command group, where a database or disk problem met by any command becomes one
     line and a non-zero exit, not a traceback."""
+
+    command_class = NewsmonCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         from crawler.db import database_error
@@ -250,10 +272,23 @@ def crawl(
         raise click.ClickException(summary.failure())
 
 
+def _source_record(source: Source) -> dict[str, Any]:
+    """A source as `sources --json` prints it."""
+    values = {**vars(source), **{f"{k}s": urls for k, urls in source.start_urls.items()}}
+    return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in SOURCE_KEYS}
+
+
 @main.command()
 @click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list, one object a source: " + ", ".join(SOURCE_KEYS) + " (lists,"
+    " feeds and sitemaps as absolute URLs).",
+)
 @seeds_option()
-def sources(check: bool, seeds: Path) -> None:
+def sources(check: bool, as_json: bool, seeds: Path) -> None:
     """List the sources defined in the seed files, or check them.
 
     Example:
@@ -261,6 +296,10 @@ def sources(check: bool, seeds: Path) -> None:
         newsmon sources --check --seeds seeds/
     """
     loaded = _load(seeds)
+    if as_json:
+        records = [_source_record(s) for s in loaded]
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
     if check:
         files = len({s.file for s in loaded})
         click.echo(f"ok: {len(loaded)} sources in {files} files")
@@ -270,6 +309,34 @@ def sources(check: bool, seeds: Path) -> None:
         starts = " ".join(f"{len(v)} {k}" for k, v in s.start_urls.items() if v)
         state = "verified" if s.verified else "unverified"
         click.echo(f"{s.id:24} {s.region or '':6} {schedule:14} {starts:28} {state:10} {s.name}")
+
+
+@main.command()
+@click.argument(
+    "folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+def init(folder: Path) -> None:
+    """Start a newsmon folder (default: this one): a commented settings file, newsmon.toml,
+    and seeds/ with one example source, commented out. Refuses to overwrite either file.
+
+    From that folder every command finds both: the database goes to db/news.db, and the
+    sources in seeds/ replace the shipped ones.
+
+    Example:
+
+        newsmon init ~/policy-watch
+    """
+    from crawler.starter import write_starter
+
+    try:
+        settings, example = write_starter(folder)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {settings}: the settings, commented; [paths] names db/news.db and seeds/")
+    click.echo(
+        f"wrote {example}: one example source, commented out; write yours there, then"
+        " `newsmon sources --check`, `newsmon try URL --source ID` and `newsmon crawl`"
+    )
 
 
 @main.command()
@@ -313,6 +380,59 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
         f"{article.title}\n{article.published or ''} {article.outlet or ''} "
         f"{article.author or ''}\n\n{article.text}"
     )
+
+
+@main.command("try")
+@click.argument("url")
+@click.option(
+    "--source",
+    "source_id",
+    metavar="ID",
+    help="Read the page as this source's crawl would: its patterns, politeness and"
+    " private_hosts. Default: the source whose hosts include the URL's, else none.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON, keys: " + ", ".join(TRIAL_KEYS) + " (tags as `newsmon tag --json`;"
+    " each link as url, follow: article, list or null, and the pattern that matched).",
+)
+@seeds_option()
+@taxonomy_option()
+def try_page(
+    url: str, source_id: str | None, as_json: bool, seeds: Path, taxonomy: tuple[Path, ...]
+) -> None:
+    """What newsmon makes of one page: fetched as a crawl fetches it (address guard,
+    robots.txt, size caps), then whether it is an article, its title, date, first lines and
+    tags, and the page's links with the source's article_urls/list_urls they match. Stores
+    nothing.
+
+    Example:
+
+        newsmon try https://gxj.sz.gov.cn/xxgk/xxgkml/qt/tzgg/ --source sz-gxj
+    """
+    from crawler.trial import trial, trial_report
+    from crawler.urls import canonical_host
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(f"not a web address: {url!r} (give http://… or https://…)")
+    chosen = _check_taxonomy(taxonomy)
+    source: Source | None
+    if source_id is not None:
+        source = _select(_load(seeds), (source_id,))[0]
+    else:
+        host = canonical_host(parts.hostname)
+        loaded = _load(seeds) if seeds.exists() else []
+        source = next((s for s in loaded if host in s.domains), None)
+    record = trial(source, url, chosen)
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        click.echo(trial_report(record))
+    if record["error"]:
+        sys.exit(1)
 
 
 @main.command()
@@ -550,56 +670,114 @@ def serve(port: int, host: str, db_path: Path) -> None:
         newsmon serve --db db/news.db --port 8001
     """
     from crawler.db import open_db
-    from crawler.serve import run_serve
+    from crawler.serve import PortInUse, run_serve
 
     open_db(db_path, create=False, write=False).close()  # a one-line error, not Datasette's
-    raise SystemExit(run_serve(db_path, host, port))
+    try:
+        raise SystemExit(run_serve(db_path, host, port))
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class AlertKindOption(click.Option):
+    """An option whose help ends in the alert kinds of crawler.alerts, read only when help is
+    shown: that module imports the tagging stages, seconds that no other use of the command
+    line should wait."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from crawler.alerts import KINDS
+
+        record = super().get_help_record(ctx)
+        return record and (record[0], f"{record[1]} {', '.join(KINDS)}.")
+
+
+def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help=f"Print {what} as JSON, keys: {', '.join(keys)}."
+    )
 
 
 @main.command()
-@click.option(
-    "--errors", type=int, default=10, show_default=True, help="Kinds of error shown per source."
+@click.option("--errors", type=int, default=10, show_default=True, help="Kinds of error shown.")
+@json_option(
+    "the report (summary: sources, ok, failing, running, never_crawled, errors)", STATUS_KEYS
 )
 @db_option()
 @seeds_option()
-def status(errors: int, db_path: Path, seeds: Path) -> None:
-    """Is everything working? Problems in the seed files, each source's last run, and the
-    errors it met (one line each, with a URL to try). Exits 1 when a seed file is invalid or a
-    source's last run failed or was cut off, so that cron or a monitor can tell.
+def status(errors: int, as_json: bool, db_path: Path, seeds: Path) -> None:
+    """Is everything working? A summary line (sources, ok, failing, never crawled, errors in
+    the last runs), problems in the seed files, each source's last run, the sources never
+    crawled, and each error message of the last runs once, with a count and a URL to try.
+    Exits 1 when a seed file is invalid or a source's last run failed or was cut off, so that
+    cron or a monitor can tell.
 
     Example:
 
         newsmon status --db db/news.db --seeds seeds
     """
-    from crawler.report import needs_attention, status_report
+    from crawler.report import needs_attention, status_data, status_report
 
     problems: list[str] = []
+    source_ids: list[str] | None = None
     if not seeds.exists():
         problems = [f"{seeds}: no seed files there"]
     else:
         try:
-            load_sources([seeds])
+            source_ids = [s.id for s in load_sources([seeds])]
         except SourceError as exc:
             problems = exc.problems
-    click.echo(status_report(db_path, problems, errors))
-    if problems or needs_attention(db_path):
+    data = status_data(db_path, problems, source_ids)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(status_report(data, db_path, errors))
+    if needs_attention(data):
         sys.exit(1)
 
 
 @main.command()
 @click.option("--last", type=int, default=20, show_default=True, help="How many alerts.")
+@click.option(
+    "--since",
+    metavar="AGE",
+    help="Only the alerts raised this long ago or later: 1w, 1d, 12h, 30m.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    cls=AlertKindOption,
+    help="Only alerts of this kind (repeatable):",
+)
+@json_option("a list of alerts, oldest first,", ALERT_KEYS)
 @db_option()
-def alerts(last: int, db_path: Path) -> None:
+def alerts(
+    last: int, since: str | None, kinds: tuple[str, ...], as_json: bool, db_path: Path
+) -> None:
     """Show the latest alerts: new stories, changed articles (with the diff), new policies,
     failing and recovered sources.
 
     Example:
 
-        newsmon alerts --last 50 --db db/news.db
+        newsmon alerts --since 1w --kind changed_article --db db/news.db
     """
-    from crawler.report import alerts_report
+    from crawler.alerts import KINDS
+    from crawler.report import alerts_data, alerts_report
+    from crawler.reporters.render import since_moment
 
-    click.echo(alerts_report(db_path, limit=last))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise click.ClickException(f"unknown alert kind {unknown[0]!r} (kinds: {', '.join(KINDS)})")
+    try:
+        moment = since_moment(since) if since else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen = alerts_data(db_path, limit=last, since=moment, kinds=kinds)
+    if as_json:
+        click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))
+    else:
+        click.echo(alerts_report(chosen))
 
 
 @main.command()
@@ -624,7 +802,13 @@ def demo(db_path: Path, seeds: Path | None) -> None:
     from crawler.clock import now
     from crawler.demo.server import DemoServer
     from crawler.demo.site import load_updates
-    from crawler.report import alerts_report, copies_report, database_summary, last_id
+    from crawler.report import (
+        alerts_data,
+        alerts_report,
+        copies_report,
+        database_summary,
+        last_id,
+    )
     from crawler.reporters import run_digest
     from crawler.serve import serve_command
 
@@ -649,7 +833,7 @@ def demo(db_path: Path, seeds: Path | None) -> None:
         _crawl_demo(server.url, db_path, seeds)
     click.echo(database_summary(db_path))
     click.echo("3. alerts raised by the second crawl:")
-    click.echo(alerts_report(db_path, after_id=before))
+    click.echo(alerts_report(alerts_data(db_path, after_id=before)))
     click.echo(copies_report(db_path, after_id=known))
     digest_path = db_path.with_name(db_path.stem + "-digest.html")
     written = run_digest(db_path, None, (), digest_path, False, None)

@@ -4,13 +4,16 @@ database is an error (crawler.errors.NoDatabase), never a new empty one."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from crawler.db import CHECKED_UP_TO, check_pages, open_db
 from crawler.diff import TextDiff, render_text
-from crawler.errors import NotADatabase
+from crawler.keys import ALERT_KEYS, STATUS_KEYS
+from crawler.progress import plural
 
 PRIMARY_REGIONS = (
     "select region as name, count(*) n from article_regions where is_primary "
@@ -67,36 +70,58 @@ def database_summary(db_path: str | Path) -> str:
 ALERTS = """
 select alerts.*, articles.story_id as article_story from alerts
 left join articles on articles.id = alerts.article_id
-where alerts.id > ? order by alerts.id
+where alerts.id > :after and (:since is null or alerts.created >= :since)
+and (:kinds = '[]' or alerts.kind in (select value from json_each(:kinds)))
+order by alerts.id
 """
 
 
-def alerts_report(db_path: str | Path, after_id: int = 0, limit: int | None = None) -> str:
-    """The alerts raised after ``after_id``, a few lines each: what, where, and the diff."""
+def alerts_data(
+    db_path: str | Path,
+    after_id: int = 0,
+    limit: int | None = None,
+    since: str | None = None,
+    kinds: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """The alerts raised after ``after_id`` (and at or after the stored time ``since``, of
+    ``kinds`` if any), the last ``limit`` of them, oldest first, each with the other URLs
+    of its story."""
     db = open_db(db_path, create=False, write=False)
-    rows = list(db.query(ALERTS, [after_id]))
+    params = {"after": after_id, "since": since, "kinds": json.dumps(list(kinds))}
+    rows = list(db.query(ALERTS, params))
     if limit is not None:
-        rows = rows[-limit:]
-    lines = []
+        rows = rows[-limit:] if limit > 0 else []
+    alerts = []
     for row in rows:
-        lines.append(f"[{row['kind']}] {row['title'] or ''}  {row['url'] or ''}".rstrip())
+        story = row["story_id"] or row["article_story"]
+        copies = (
+            db.query(
+                "select url from articles where story_id = ? and id != ? order by id",
+                [story, row["article_id"]],
+            )
+            if story is not None
+            else []
+        )
         detail = json.loads(row["detail"]) if row["detail"] else {}
-        if row["kind"] == "changed_article":
+        also_on = [copy["url"] for copy in copies]
+        alerts.append({k: row[k] for k in ALERT_KEYS[:6]} | {"detail": detail, "also_on": also_on})
+    db.close()
+    return alerts
+
+
+def alerts_report(alerts: list[dict[str, Any]]) -> str:
+    """Alerts (``alerts_data``) a few lines each: what, where, and the diff."""
+    lines = []
+    for alert in alerts:
+        lines.append(f"[{alert['kind']}] {alert['title'] or ''}  {alert['url'] or ''}".rstrip())
+        detail = alert["detail"]
+        if alert["kind"] == "changed_article":
             lines += [
                 "    " + line for line in render_text(TextDiff.from_json(detail)).splitlines()
             ]
-        elif row["kind"] == "new_policy":
+        elif alert["kind"] == "new_policy":
             lines.append(f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip())
-        story = row["story_id"] or row["article_story"]
-        if story is not None:
-            lines += [
-                f"    also on {copy['url']}"
-                for copy in db.query(
-                    "select url from articles where story_id = ? and id != ? order by id",
-                    [story, row["article_id"]],
-                )
-            ]
-    db.close()
+        lines += [f"    also on {url}" for url in alert["also_on"]]
     return "\n".join(lines) if lines else "no alerts"
 
 
@@ -131,48 +156,112 @@ select r.* from crawl_runs r join (
   select source_id, max(id) id from crawl_runs group by source_id
 ) last on last.id = r.id order by r.source_id
 """
-RUN_ERRORS = """
-select error, count(*) n, min(url) url from fetches
-where run_id = ? and error is not null group by error order by n desc, error
+LAST_RUN_ERRORS = """
+select error, count(*) n, min(url) url, group_concat(distinct source_id) sources from fetches
+where error is not null and run_id in (select max(id) from crawl_runs group by source_id)
+group by error order by n desc, error
 """
+FAILING = ("failed", "interrupted")
 
 
-def status_report(db_path: str | Path, seed_problems: list[str], errors: int = 10) -> str:
-    """Is everything working: seed-file problems, each source's last run, and its errors
-    grouped by message, one line each with a URL to try."""
-    lines = [f"seed files: {len(seed_problems)} problems", *(f"  {p}" for p in seed_problems)]
+def status_data(
+    db_path: str | Path, seed_problems: list[str], source_ids: list[str] | None
+) -> dict[str, Any]:
+    """Is everything working, as data: a summary, seed-file problems, the sources never
+    crawled, each source's last run, and the errors of the last runs, each message once.
+
+    ``source_ids`` are the sources of the seed files (None when they could not be read)."""
     db = open_db(db_path, create=False, write=False)
-    # Opening checks every page of a file up to db.CHECKED_UP_TO only; status is where a user
-    # asks whether all is well, so it reads every page, however large the file.
-    if Path(db_path).stat().st_size > CHECKED_UP_TO:
-        try:
+    try:
+        # Opening checks every page of a file up to db.CHECKED_UP_TO only; status is where a
+        # user asks whether all is well, so it reads every page, however large the file.
+        if Path(db_path).stat().st_size > CHECKED_UP_TO:
             check_pages(db, db_path)
-        except NotADatabase:
-            db.close()
-            raise
-    runs = list(db.query(LAST_RUNS))
-    lines.append(f"{db_path}: last run of {len(runs)} sources")
-    for run in runs:
+        runs = list(db.query(LAST_RUNS))
+        errors = [
+            {
+                "error": row["error"],
+                "count": row["n"],
+                "sources": sorted(row["sources"].split(",")),
+                "url": row["url"],
+            }
+            for row in db.query(LAST_RUN_ERRORS)
+        ]
+    finally:
+        db.close()
+    crawled = {run["source_id"] for run in runs}
+    never = [i for i in source_ids or [] if i not in crawled]
+    by_status = Counter(run["status"] for run in runs)
+    summary = {
+        # Those of the seed files, and those removed from them since they were crawled.
+        "sources": len(crawled | set(source_ids or ())),
+        "ok": by_status["ok"],
+        "failing": sum(by_status[s] for s in FAILING),
+        "running": by_status["running"],
+        "never_crawled": len(never),
+        "errors": sum(run["errors"] or 0 for run in runs),
+    }
+    sources = [
+        {
+            "id": run["source_id"],
+            "status": run["status"],
+            "started": run["started"],
+            "finished": run["finished"],
+            "pages": run["pages"] or 0,
+            "new": run["articles_new"] or 0,
+            "updated": run["articles_updated"] or 0,
+            "errors": run["errors"] or 0,
+            "error": run["error"],
+        }
+        for run in runs
+    ]
+    values = (summary, seed_problems, never, sources, errors)
+    return dict(zip(STATUS_KEYS, values, strict=True))
+
+
+def summary_line(summary: dict[str, int]) -> str:
+    """``12 sources: 9 ok, 2 failing, 1 never crawled; 37 errors in the last runs``."""
+    parts = [f"{summary['ok']} ok", f"{summary['failing']} failing"]
+    if summary["running"]:
+        parts.append(f"{summary['running']} running")
+    parts.append(f"{summary['never_crawled']} never crawled")
+    return (
+        f"{plural(summary['sources'], 'source')}: {', '.join(parts)};"
+        f" {plural(summary['errors'], 'error')} in the last runs"
+    )
+
+
+def status_report(data: dict[str, Any], db_path: str | Path, errors: int = 10) -> str:
+    """``status_data`` as text: the summary line first, each source's last run, then each
+    error message of the last runs once, with its count and a URL to try."""
+    problems = data["seed_problems"]
+    lines = [summary_line(data["summary"])]
+    lines += [f"seed files: {len(problems)} problems", *(f"  {p}" for p in problems)]
+    lines.append(f"{db_path}: last run of {len(data['sources'])} sources")
+    for run in data["sources"]:
         counts = (
-            f"{run['pages'] or 0} pages, {run['articles_new'] or 0} new,"
-            f" {run['articles_updated'] or 0} updated, {run['errors'] or 0} errors"
+            f"{run['pages']} pages, {run['new']} new, {run['updated']} updated,"
+            f" {run['errors']} errors"
         )
-        lines.append(f"  {run['source_id']}: {run['status']} at {run['started']}: {counts}")
+        lines.append(f"  {run['id']}: {run['status']} at {run['started']}: {counts}")
         if run["error"]:
             lines.append(f"    {run['error']}")
-        problems = list(db.query(RUN_ERRORS, [run["id"]]))
-        for problem in problems[:errors]:
-            times = f" ×{problem['n']}" if problem["n"] > 1 else ""
-            lines.append(f"    {problem['error']}{times}  {problem['url']}")
-        if len(problems) > errors:
-            lines.append(f"    … {len(problems) - errors} more kinds of error (--errors N)")
-    db.close()
+    if data["never_crawled"]:
+        lines.append(f"never crawled: {', '.join(data['never_crawled'])}")
+    kinds = data["errors"]
+    if kinds:
+        lines.append("errors in the last runs:")
+    for problem in kinds[:errors]:
+        times = f" ×{problem['count']}" if problem["count"] > 1 else ""
+        lines.append(
+            f"  {problem['error']}{times} ({', '.join(problem['sources'])})  {problem['url']}"
+        )
+    if len(kinds) > errors:
+        lines.append(f"  … {len(kinds) - errors} more kinds of error (--errors N)")
     return "\n".join(lines)
 
 
-def needs_attention(db_path: str | Path) -> bool:
-    """Whether a source's last run failed or was cut off: what ``status`` exits 1 for."""
-    db = open_db(db_path, create=False, write=False)
-    bad = any(run["status"] in ("failed", "interrupted") for run in db.query(LAST_RUNS))
-    db.close()
-    return bad
+def needs_attention(data: dict[str, Any]) -> bool:
+    """Whether a seed file is invalid or a source's last run failed or was cut off: what
+    ``status`` exits 1 for."""
+    return bool(data["seed_problems"]) or any(s["status"] in FAILING for s in data["sources"])

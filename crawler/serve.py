@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import shlex
+import socket
 from pathlib import Path
 
 from crawler.paths import package_path
@@ -60,10 +62,38 @@ def datasette_command(db_path: Path, host: str = "127.0.0.1", port: int = DEFAUL
     return shlex.join(["datasette", *datasette_args(db_path, host, port)])
 
 
+class PortInUse(OSError):
+    """Something else listens on the port asked for; the message names a free one."""
+
+
+def _in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUse when ``port`` is taken, before Datasette starts: uvicorn would print
+    its own lines and a traceback-like log instead of one line."""
+    if not _in_use(host, port):
+        return
+    free = next((p for p in range(port + 1, min(port + 100, 65536)) if not _in_use(host, p)), None)
+    hint = f"; try --port {free}" if free is not None else ""
+    raise PortInUse(f"port {port} is in use{hint}")
+
+
 def run_serve(db_path: Path, host: str, port: int) -> int:
     """Serve ``db_path`` read-only in Datasette until interrupted; the exit status."""
     from datasette.cli import cli
 
+    check_port(host, port)
     print(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         cli.main(
