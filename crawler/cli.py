@@ -823,7 +823,7 @@ def demo(db_path: Path, seeds: Path | None) -> None:
             " searchable, one line in the digest):"
         )
         _crawl_demo(server.url, db_path, seeds)
-        click.echo(alerts_report(db_path))
+        click.echo(alerts_report(alerts_data(db_path)))
         before, known = last_id(db_path, "alerts"), last_id(db_path, "articles")
         server.update(server.site.updated(load_updates(), now()))
         click.echo(
