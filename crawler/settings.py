@@ -80,6 +80,10 @@ NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped 
 NEWSMON_WORKERS: int | None = (
     int(os.environ["NEWSMON_WORKERS"]) if os.environ.get("NEWSMON_WORKERS") else None
 )
+# CPU seconds that extraction, and then tagging, may spend on one page before it is given up
+# as an error of that page (crawler.pipelines.pool.capped): over ten times what the largest
+# page takes once its size is capped. The environment variable of that name sets it too.
+NEWSMON_PAGE_CPU_SECONDS: float = float(os.environ.get("NEWSMON_PAGE_CPU_SECONDS") or 30)
 
 
 def build_settings(db_path: str | Path, progress: bool = False, **overrides: Any) -> Settings:
