@@ -251,6 +251,9 @@ def acquire(settings: Any) -> Pool | None:
     workers = settings.get("NEWSMON_WORKERS")
     workers = default_workers() if workers is None else int(workers)
     if workers <= 0:
+        # Inline, the first pages would load the dictionaries within their CPU cap, and a
+        # load the cap cuts short starts again with the next page.
+        warm(settings.getlist("NEWSMON_TAXONOMY"))
         return None
     if _shared is None:
         _shared = Pool(workers, settings.getlist("NEWSMON_TAXONOMY"))
