@@ -215,3 +215,13 @@ def test_a_stage_stuck_in_c_code_ends_its_worker_and_the_next_page_is_done() -> 
         assert article is not None and article.title == ARTICLE.title
     finally:
         pool.shutdown()
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf"])
+def test_a_cpu_cap_that_is_no_number_of_seconds_is_one_line(tmp_path: Path, value: str) -> None:
+    db = str(tmp_path / "news.db")
+    ran = newsmon("crawl", "--db", db, check=False, env={"NEWSMON_PAGE_CPU_SECONDS": value})
+    assert ran.returncode != 0
+    lines = (ran.stdout + ran.stderr).strip().splitlines()
+    assert len(lines) == 1 and "NEWSMON_PAGE_CPU_SECONDS" in lines[0] and repr(value) in lines[0]
+    assert not (tmp_path / "news.db").exists()
