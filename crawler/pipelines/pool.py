@@ -105,19 +105,21 @@ def classify_page(
 
 def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     """``fn(*args)`` and the CPU seconds it took; :class:`PageTooSlow` once it has taken
-    ``cap`` seconds. The caps on page and text size bound every stage to a few seconds
-    (benchmarks/page_size.py: 2.3 s to extract a 6 MB page, 2.8 s to tag and cut its
-    1,000,000 characters), so the cap is the backstop for what they miss.
+    ``cap`` seconds. The caps on page and text size bound every stage to a few seconds (a
+    6 MB page of benchmarks/page_size.py: 2.0 s to extract, 1.9 s to tag its 1,000,000
+    characters and cut them into search words), so the cap is the backstop for what they
+    miss.
 
     A timer of the process's CPU time raises inside the stage; where a stage is inside C
     code that never returns to Python, the kernel ends a worker at twice the cap instead
-    (SIGVTALRM's default action), and the pool counts it as a worker that died."""
+    (SIGVTALRM's default action), which :func:`run_stage` tells as :class:`WorkerDied`."""
+    too_slow = f"{stage} took over {cap:g} s of CPU: the page was given up"
     fired = False
 
     def give_up(signum: int, frame: object) -> None:
         nonlocal fired
         fired = True
-        raise PageTooSlow(f"{stage} took over {cap:g} s of CPU: the page was given up")
+        raise PageTooSlow(too_slow)
 
     previous = signal.signal(signal.SIGPROF, give_up)
     signal.setitimer(signal.ITIMER_PROF, cap)
@@ -133,7 +135,7 @@ def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T,
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
     if fired:  # the stage caught the error (extract_article catches every Exception)
-        raise PageTooSlow(f"{stage} took over {cap:g} s of CPU: the page was given up")
+        raise PageTooSlow(too_slow)
     return result, time.process_time() - started
 
 
