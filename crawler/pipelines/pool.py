@@ -113,7 +113,9 @@ def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T,
     A timer of the process's CPU time raises inside the stage; where a stage is inside C
     code that never returns to Python, the kernel ends a worker at twice the cap instead
     (SIGVTALRM's default action), which :func:`run_stage` tells as :class:`WorkerDied`."""
-    too_slow = f"{stage} took over {cap:g} s of CPU: the page was given up"
+    too_slow = (
+        f"{stage} took over {cap:g} s of CPU (NEWSMON_PAGE_CPU_SECONDS): the page was given up"
+    )
     fired = False
 
     def give_up(signum: int, frame: object) -> None:
