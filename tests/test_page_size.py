@@ -19,7 +19,7 @@ from crawler.classify.topics import tag_topics
 from crawler.demo.site import DemoArticle, load_site
 from crawler.errors import WorkerDied
 from crawler.extract import MAX_PAGE_CHARS, extract_article
-from crawler.pipelines.pool import Pool, extract_page, run_stage
+from crawler.pipelines.pool import Pool, run_stage
 from tests.support.run import newsmon
 from tests.support.serving import PageSite
 
@@ -210,7 +210,7 @@ def test_a_stage_stuck_in_c_code_ends_its_worker_and_the_next_page_is_done() -> 
             asyncio.run(stuck)
         fetched = datetime.fromisoformat("2024-05-31T12:00:00+08:00")
         page = page_of(ARTICLE).encode()
-        done = run_stage(pool, "extraction", 30, extract_page, page, URL, None, fetched)
+        done = run_stage(pool, "extraction", 30, extract_article, page, URL, None, fetched)
         article, _ = asyncio.run(done)
         assert article is not None and article.title == ARTICLE.title
     finally:

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from crawler.errors import PageFailed
+from crawler.extract import extract_article
 from crawler.items import Page
-from crawler.pipelines.pool import Pool, acquire, extract_page, page_failed, release, run_stage
+from crawler.pipelines.pool import Pool, acquire, page_failed, release, run_stage
 from crawler.settings import NEWSMON_PAGE_CPU_SECONDS
 
 
@@ -37,7 +38,7 @@ class ExtractPipeline:
             )
             try:
                 item.article, seconds = await run_stage(
-                    self.pool, "extraction", self.cap, extract_page, *args
+                    self.pool, "extraction", self.cap, extract_article, *args
                 )
             except PageFailed as failure:
                 page_failed(item, failure, self.stats)

@@ -44,7 +44,7 @@ from crawler.classify import Tags, classify
 from crawler.classify.topics import Taxonomy, load_taxonomy
 from crawler.daemon import die_with_parent
 from crawler.errors import PageFailed, PageTooSlow, WorkerDied
-from crawler.extract import Article, extract_article
+from crawler.extract import extract_article
 from crawler.items import Page
 from crawler.search import search_tokens
 
@@ -85,13 +85,6 @@ def taxonomy_for(paths: Sequence[str]) -> Taxonomy:
     if key not in TAXONOMIES:
         TAXONOMIES[key] = load_taxonomy(*map(Path, key))
     return TAXONOMIES[key]
-
-
-def extract_page(
-    html: bytes, url: str, content_type: str | None, fetched_at: datetime
-) -> Article | None:
-    """:func:`extract_article`, the extract stage as a worker runs it."""
-    return extract_article(html, url, content_type, fetched_at)
 
 
 def classify_page(
