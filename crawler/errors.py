@@ -84,3 +84,24 @@ class DatabaseFull(DatabaseError):
 
 class DatabaseBusy(DatabaseError):
     """Another process held the database locked for longer than the busy timeout."""
+
+
+class PageFailed(Exception):
+    """A page that extraction or tagging could not finish: an error of that page alone, which
+    its fetch records (the message) and the crawl's stats count under ``kind``; the crawl goes
+    on with the other pages."""
+
+    kind = "page_failed"
+
+
+class PageTooSlow(PageFailed):
+    """A stage spent more CPU on one page than its cap (``NEWSMON_PAGE_CPU_SECONDS``)."""
+
+    kind = "too_slow"
+
+
+class WorkerDied(PageFailed):
+    """A page ended its worker process twice: killed past twice the CPU cap (code that never
+    returned to Python to hear the cap), out of memory, or a crash in a C library."""
+
+    kind = "worker_died"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,27 @@ NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped 
 NEWSMON_WORKERS: int | None = (
     int(os.environ["NEWSMON_WORKERS"]) if os.environ.get("NEWSMON_WORKERS") else None
 )
+
+
+def _seconds_from_environment(name: str, default: float) -> float:
+    """The seconds the environment variable ``name`` sets, else ``default``; a value that is
+    not a number > 0 ends the command with one line naming it."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise SystemExit(f"Error: {name} must be a number of seconds > 0, not {text!r}")
+    return seconds
+
+
+# CPU seconds that extraction, and then tagging, may spend on one page before it is given up
+# as an error of that page (crawler.pipelines.pool.capped): over ten times what the largest
+# page takes once its size is capped. The environment variable of that name sets it too.
+NEWSMON_PAGE_CPU_SECONDS = _seconds_from_environment("NEWSMON_PAGE_CPU_SECONDS", 30.0)
 
 
 def build_settings(db_path: str | Path, progress: bool = False, **overrides: Any) -> Settings:

@@ -19,7 +19,9 @@ process group; the crawl decides what it means), and the pool is shut down when 
 spider closes. At most ``QUEUED_PER_WORKER`` jobs a worker wait in the pool; other items
 wait in the pipeline, their responses counted against Scrapy's
 ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, which stops downloads while it is exceeded: that bounds
-the pages in memory however slow the workers are.
+the pages in memory however slow the workers are. And no page holds a worker for long: each
+stage of each page has a CPU cap (``NEWSMON_PAGE_CPU_SECONDS``, :func:`capped`), and a page
+past it is an error of that page (:func:`page_failed`), recorded as its fetch's error.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from crawler.classify import Tags, classify
 from crawler.classify.policies import DocumentInfo
 from crawler.classify.topics import Taxonomy, load_taxonomy
 from crawler.daemon import die_with_parent
-from crawler.extract import Article, extract_article
+from crawler.errors import PageFailed, PageTooSlow, WorkerDied
+from crawler.extract import extract_article
+from crawler.items import Page
 from crawler.search import search_tokens
 
 T = TypeVar("T")
@@ -56,6 +60,10 @@ QUEUED_PER_WORKER = 2
 # Taxonomies by the extra files they were loaded from; filled before the fork, so workers
 # find the crawl's own objects here.
 TAXONOMIES: dict[tuple[str, ...], Taxonomy] = {}
+
+# Whether this process is one of the pool's workers, which the kernel may end past a cap;
+# the crawl's own process (stages run inline) must never be.
+_in_worker = False
 
 # A page that takes each lazily loaded part through its first use before the fork.
 WARM_PAGE = """<html><head><meta charset="utf-8">
@@ -80,29 +88,79 @@ def taxonomy_for(paths: Sequence[str]) -> Taxonomy:
     return TAXONOMIES[key]
 
 
-def timed_extract(
-    html: bytes, url: str, content_type: str | None, fetched_at: datetime
-) -> tuple[Article | None, float]:
-    """:func:`extract_article` and the CPU seconds it took."""
-    started = time.process_time()
-    article = extract_article(html, url, content_type, fetched_at)
-    return article, time.process_time() - started
-
-
-def timed_classify(
+def classify_page(
     text: str,
     title: str | None,
     published: str | None,
     taxonomy: tuple[str, ...],
     document: DocumentInfo | None = None,
-) -> tuple[Tags, str, float]:
-    """:func:`classify` with the taxonomy of those extra files, the article's search tokens
-    (jieba again, so here rather than in the crawl's process, which stores), and the CPU
-    seconds both took."""
-    started = time.process_time()
+) -> tuple[Tags, str]:
+    """:func:`classify` with the taxonomy of those extra files, and the article's search
+    tokens (jieba again, so here rather than in the crawl's process, which stores)."""
     tags = classify(text, title, published, taxonomy_for(taxonomy), document)
-    tokens = search_tokens(title, text)
-    return tags, tokens, time.process_time() - started
+    return tags, search_tokens(title, text)
+
+
+def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``fn(*args)`` and the CPU seconds it took; :class:`PageTooSlow` once it has taken
+    ``cap`` seconds. The caps on page and text size bound every stage to a few seconds (a
+    6 MB page of benchmarks/page_size.py: 2.0 s to extract, 1.9 s to tag its 1,000,000
+    characters and cut them into search words), so the cap is the backstop for what they
+    miss.
+
+    A timer of the process's CPU time raises inside the stage; where a stage is inside C
+    code that never returns to Python, the kernel ends a worker at twice the cap instead
+    (SIGVTALRM's default action), which :func:`run_stage` tells as :class:`WorkerDied`."""
+    too_slow = (
+        f"{stage} took over {cap:g} s of CPU (NEWSMON_PAGE_CPU_SECONDS): the page was given up"
+    )
+    fired = False
+
+    def give_up(signum: int, frame: object) -> None:
+        nonlocal fired
+        fired = True
+        raise PageTooSlow(too_slow)
+
+    previous = signal.signal(signal.SIGPROF, give_up)
+    signal.setitimer(signal.ITIMER_PROF, cap)
+    if _in_worker:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 2 * cap)
+    started = time.process_time()
+    try:
+        result = fn(*args)
+    finally:
+        # The kill first: a job that ended is never killed by its timer. (A timer left armed
+        # by a signal arriving here is armed again by the next job.)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    if fired:  # the stage caught the error (extract_article catches every Exception)
+        raise PageTooSlow(too_slow)
+    return result, time.process_time() - started
+
+
+async def run_stage(
+    pool: Pool | None, stage: str, cap: float, fn: Callable[..., T], *args: Any
+) -> tuple[T, float]:
+    """:func:`capped` ``fn(*args)`` in a worker of ``pool``, or inline when it is None; a
+    :class:`PageFailed` when the page cannot be done."""
+    if pool is None:
+        return capped(stage, cap, fn, *args)
+    try:
+        return await pool.run(capped, stage, cap, fn, *args)
+    except BrokenProcessPool as exc:
+        raise WorkerDied(
+            f"{stage} ended its worker process twice (past {2 * cap:g} s of CPU, out of"
+            " memory or a crash): the page was given up"
+        ) from exc
+
+
+def page_failed(item: Page, failure: PageFailed, stats: Any) -> None:
+    """``item`` as an error of its own: its fetch records why, nothing else of it is stored
+    (an article stored before at its URL stays as it was)."""
+    item.fetch.error = str(failure)
+    item.article, item.tags, item.search_tokens = None, None, None
+    stats.inc_value(f"newsmon/errors/{failure.kind}")
 
 
 def warm(taxonomy: Sequence[str]) -> None:
@@ -148,7 +206,7 @@ class Pool:
             except BrokenProcessPool:
                 # A worker died (killed, out of memory, a crash in a C parser): new workers,
                 # and the page is tried once more. One that kills a worker again is an error
-                # of that page alone, as an exception is.
+                # of that page alone (run_stage: WorkerDied), as an exception is.
                 if self.executor is executor:
                     log.warning("a worker process died; starting the pool again")
                     executor.shutdown(wait=False, cancel_futures=True)
@@ -175,8 +233,12 @@ class Pool:
 
 def _start_worker(die_with_crawl: Callable[[], None] | None) -> None:
     # The fork copied the crawl's signal handlers (Scrapy's graceful stop), which mean nothing
-    # here: SIGTERM ends a worker, and SIGINT is the crawl's to act on.
+    # here: SIGTERM ends a worker, and SIGINT is the crawl's to act on. SIGVTALRM ends it
+    # too: the hard cap of capped().
+    global _in_worker
+    _in_worker = True
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGVTALRM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if die_with_crawl is not None:
         die_with_crawl()
@@ -191,6 +253,9 @@ def acquire(settings: Any) -> Pool | None:
     workers = settings.get("NEWSMON_WORKERS")
     workers = default_workers() if workers is None else int(workers)
     if workers <= 0:
+        # Inline, the first pages would load the dictionaries within their CPU cap, and a
+        # load the cap cuts short starts again with the next page.
+        warm(settings.getlist("NEWSMON_TAXONOMY"))
         return None
     if _shared is None:
         _shared = Pool(workers, settings.getlist("NEWSMON_TAXONOMY"))

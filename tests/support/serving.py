@@ -8,6 +8,7 @@ import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -144,12 +145,19 @@ class PageSite(LoopbackServer):
             text, content_type = found
             send(h, 200, text.encode(), {"Content-Type": content_type})
 
-    def crawl(self, folder: Path, seeds: str, *options: str, check: bool = True) -> Crawl:
+    def crawl(
+        self,
+        folder: Path,
+        seeds: str,
+        *options: str,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+    ) -> Crawl:
         """`newsmon crawl OPTIONS` of ``seeds`` (TOML whose ``{url}`` is this site's) into
-        ``folder``/news.db."""
+        ``folder``/news.db, with ``env`` added to the environment."""
         seeds_path = folder / "seeds.toml"
         seeds_path.write_text(seeds.format(url=self.url), encoding="utf-8")
         db_path = folder / "news.db"
         args = ("crawl", "--db", str(db_path), "--seeds", str(seeds_path), *options)
-        ran = newsmon(*args, check=check)
+        ran = newsmon(*args, check=check, env=env)
         return Crawl(db_path, seeds_path, ran.stdout + ran.stderr)
