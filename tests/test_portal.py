@@ -198,6 +198,18 @@ def test_a_report_quoting_a_documents_number_is_not_the_document() -> None:
     assert named.role == "names" and named.issuer == "深圳市人民政府办公厅"
 
 
+def test_a_report_names_policies_in_its_headline_and_without_brackets() -> None:
+    text = (
+        "记者从市政府获悉，条例明确了数据权益保护规则。\n"
+        "同日，市政府办公厅印发深圳市公共数据开放管理办法的通知，要求各区抓好落实。"
+    )
+    tags = classify(text, "《深圳经济特区数据条例》今起施行")
+    assert [(p.title, p.region, p.role) for p in tags.policies] == [
+        ("深圳市公共数据开放管理办法", "深圳", "names"),
+        ("深圳经济特区数据条例", "深圳", "names"),
+    ]
+
+
 class Portal(PageSite):
     """The fixture pages under /a/, and a list page linking them."""
 
