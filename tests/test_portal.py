@@ -60,6 +60,23 @@ def test_the_information_table_fills_fields_and_never_the_body(name: str) -> Non
         assert snippet not in article.text
 
 
+def test_labels_scattered_over_a_news_page_are_no_table() -> None:
+    story = "".join(
+        f"<p>深圳市今天发布人工智能产业发展报告，全市第{n}批人工智能企业名单公布，产业规模持续扩大。</p>"
+        for n in range(8)
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>深圳人工智能企业超两千六百家</title></head><body>"
+        "<div><a href='/'>首页</a> <span>分类：</span><a href='/kj/'>科技</a></div>"
+        "<h1>深圳人工智能企业超两千六百家</h1><div>发布时间：2024-03-09 08:15</div>"
+        f"<div class='content'>{story}</div>"
+        "<div class='footer'>发布机构：深圳新闻网</div></body></html>"
+    )
+    article = extract_article(page.encode(), "http://127.0.0.1/a/1.html")
+    assert article is not None and article.issuer is None
+    assert article.text.count("产业规模持续扩大") == 8
+
+
 @pytest.mark.parametrize("name", sorted(GOLD))
 def test_each_page_is_or_explains_or_names_its_policies(name: str) -> None:
     gold, article = GOLD[name], extracted(name)
