@@ -568,13 +568,15 @@ def reclassify(db_path: Path, taxonomy: tuple[Path, ...]) -> None:
     rows = list(
         store.db.query(
             "select id, title, published, coalesce(text_simplified, text) as body,"
-            " issuer, doc_number, written from articles"
+            " issuer, doc_number, written, validity from articles"
         )
     )
     new_policies = topics = 0
     with click.progressbar(rows, label="reclassifying", file=sys.stderr) as bar:
         for row in bar:
-            document = DocumentInfo(row["issuer"], row["doc_number"], row["written"])
+            document = DocumentInfo(
+                row["issuer"], row["doc_number"], row["written"], row["validity"]
+            )
             tags = classify(row["body"], row["title"], row["published"], chosen, document)
             new_policies += len(store.save_tags(row["id"], tags, now()))
             topics += len(tags.topics)

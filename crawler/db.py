@@ -427,6 +427,7 @@ class Store:
             "doc_number": article.doc_number,
             "written": article.written,
             "subject": article.subject,
+            "validity": article.validity,
             "captions": _json_list(article.captions),
             "quality": article.quality,
             "flags": _json_list(article.flags),

@@ -363,7 +363,7 @@ def m011_policy_fields(db: Database) -> None:
     policies.create_index(["draft_id"])
     db.table("article_policies").add_column("role", str)
     articles = db.table("articles")
-    for column in ("issuer", "doc_number", "written", "subject"):
+    for column in ("issuer", "doc_number", "written", "subject", "validity"):
         articles.add_column(column, str)
 
 

@@ -98,6 +98,10 @@ def test_tag_prints_the_json_contract(tmp_path: Path) -> None:
             "title": "深圳市加快推动人工智能高质量发展高水平应用行动方案（2023—2024年）",
             "region": "深圳",
             "date": "2023-05-31",
+            "issuer": "深圳市人民政府办公厅",
+            "doc_number": None,
+            "kind": "方案",
+            "status": "正式",
         }
     ]
     assert any(a["text"].startswith("1000亿元") for a in tags["amounts"])

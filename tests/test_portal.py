@@ -60,6 +60,23 @@ def test_the_information_table_fills_fields_and_never_the_body(name: str) -> Non
         assert snippet not in article.text
 
 
+def test_labels_scattered_over_a_news_page_are_no_table() -> None:
+    story = "".join(
+        f"<p>深圳市今天发布人工智能产业发展报告，全市第{n}批人工智能企业名单公布，产业规模持续扩大。</p>"
+        for n in range(8)
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>深圳人工智能企业超两千六百家</title></head><body>"
+        "<div><a href='/'>首页</a> <span>分类：</span><a href='/kj/'>科技</a></div>"
+        "<h1>深圳人工智能企业超两千六百家</h1><div>发布时间：2024-03-09 08:15</div>"
+        f"<div class='content'>{story}</div>"
+        "<div class='footer'>发布机构：深圳新闻网</div></body></html>"
+    )
+    article = extract_article(page.encode(), "http://127.0.0.1/a/1.html")
+    assert article is not None and article.issuer is None
+    assert article.text.count("产业规模持续扩大") == 8
+
+
 @pytest.mark.parametrize("name", sorted(GOLD))
 def test_each_page_is_or_explains_or_names_its_policies(name: str) -> None:
     gold, article = GOLD[name], extracted(name)
@@ -196,6 +213,18 @@ def test_a_report_quoting_a_documents_number_is_not_the_document() -> None:
     assert page_policies(headline, text, places_in) == ()
     (named,), _ = find_policies(text, places_in)
     assert named.role == "names" and named.issuer == "深圳市人民政府办公厅"
+
+
+def test_a_report_names_policies_in_its_headline_and_without_brackets() -> None:
+    text = (
+        "记者从市政府获悉，条例明确了数据权益保护规则。\n"
+        "同日，市政府办公厅印发深圳市公共数据开放管理办法的通知，要求各区抓好落实。"
+    )
+    tags = classify(text, "《深圳经济特区数据条例》今起施行")
+    assert [(p.title, p.region, p.role) for p in tags.policies] == [
+        ("深圳市公共数据开放管理办法", "深圳", "names"),
+        ("深圳经济特区数据条例", "深圳", "names"),
+    ]
 
 
 class Portal(PageSite):

@@ -86,16 +86,19 @@ def classify(
     text, title = to_simplified(text), to_simplified(title) if title else None
     year = YEAR.match(published or "")
     named, events = find_policies(text, places_in, int(year.group(1)) if year else None)
+    in_title, _ = find_policies(title, places_in) if title else ((), ())
     own = page_policies(title, text, places_in, published, document)
     # The page's own document, or the one it explains, is that policy's record here: the
-    # same title named in its text adds nothing.
-    policies = own + tuple(p for p in named if p.title not in {o.title for o in own})
+    # same title named in its text (or its headline: 《X》发布) adds nothing.
+    policies = {p.title: p for p in own}
+    for policy in (*named, *in_title):
+        policies.setdefault(policy.title, policy)
     regions = tag_regions(text, title)
     issuing = next((p.region for p in own if p.role == "text" and p.region), None)
     return Tags(
         regions=issued_by(regions, issuing) if issuing else regions,
         topics=tag_topics(text, title, taxonomy),
-        policies=policies,
+        policies=tuple(policies.values()),
         events=events,
         keywords=keywords(text, title),
         amounts=amounts(text),

@@ -253,10 +253,12 @@ def find_policies(
             events[title] = Event(date, issuer or region or "未知", release.group(1), title)
     for match in BARE_NAME.finditer(text):
         # Only a name that begins with its issuer's place or with 关于 reads as a document's.
-        named, title = split_issuer(match["x"])
+        # 印发X的通知 sends X, as a cover letter's name does.
+        sent = COVER.match(match["verb"] + match["x"])
+        named, title = split_issuer(sent["x"] if sent else match["x"])
         if title in mentions or kind_of(title) != "policy":
             continue
-        if not (title.startswith("关于") or places_in(match["x"][:6])):
+        if not (title.startswith("关于") or places_in(title[:6])):
             continue
         before = _clause_before(text, match.start())
         region = _issuing_region(match["x"], before, places_in)

@@ -44,6 +44,10 @@ LABEL = re.compile(
 # A text holding a label is this short at most: a label and its value, or two pairs.
 MAX_LABELLED_CHARS = 80
 MIN_LABELS = 3
+# A table is a few lines of fields, no sentences (the one in the corpus, cwced/063, has 293
+# characters); an element that holds three labels and a sentence or far more text is the page
+# around labels scattered in its menus, info line and footer, and is never dropped as a table.
+MAX_TABLE_CHARS = 1500
 # A portal page dates itself in the table's or the meta tags' form: 2024-01-05, 2024年1月5日.
 DAY = re.compile(r"((?:19|20)\d\d)\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 META_FIELDS = {"columnname": "column", "keywords": "keywords"}
@@ -85,7 +89,11 @@ def info_table(tree: HtmlElement) -> HtmlElement | None:
             labels_under.setdefault(element, set()).update(fields)
             depth[element] = level
     tables = [e for e, found in labels_under.items() if len(found) >= MIN_LABELS]
-    return max(tables, key=depth.__getitem__, default=None)
+    table = max(tables, key=depth.__getitem__, default=None)
+    if table is None:
+        return None
+    text = "".join(table.itertext())
+    return None if len(text) > MAX_TABLE_CHARS or "。" in text else table
 
 
 def portal_metadata(page: Page, table: HtmlElement | None) -> PortalMeta:
