@@ -25,6 +25,7 @@ DRAFT = f"{POLICY}（征求意见稿）"
 ISSUER = "武汉市经济和信息化局"
 NUMBER = "武经信规〔2024〕3号"
 ATTACHMENT = f"{POLICY}.pdf"
+CITED = "湖北省人工智能产业发展三年行动方案"  # a policy the final version cites
 ARTICLES = "条款：对租用智能算力的企业发放算力券，单个企业年度最高支持五百万元。"
 PAGE = (
     "<html><head><meta charset='utf-8'><title>{title}</title>"
@@ -54,6 +55,7 @@ PAGES = {
             "各区经济和信息化主管部门，各有关单位：",
             f"《{POLICY}》已经市人民政府同意，现印发给你们，请认真贯彻执行。",
             "办法明确了算力券的申领、使用和兑付流程，支持人工智能企业租用智能算力开展模型训练。",
+            f"各单位要结合落实《{CITED}》，做好算力券申领的组织工作。",
             "附件：<a href='/files/measures.pdf'>" + ATTACHMENT + "</a>",
             ISSUER,
             "2024年8月16日",
@@ -192,13 +194,41 @@ def test_the_drafts_page_leads_to_its_final_version(site: str, crawled: Path) ->
 
 def test_new_policies_lists_the_newest_first_with_links_to_their_pages(site: str) -> None:
     listed = get_json(f"{site}/news/new_policies.json?_shape=array")
-    assert [(p["标题"], p["发文机关"], p["发文字号"], p["状态"]) for p in listed] == [
-        (POLICY, ISSUER, NUMBER, "正式"),  # 2024-08-20
-        (DRAFT, ISSUER, None, "征求意见稿"),  # 2024-05-06
+    # A policy only cited, its date unknown, is as new as the crawl that first saw it.
+    assert [tuple(p.values())[:6] for p in listed] == [
+        (CITED, None, None, None, "正式", "湖北"),
+        (POLICY, ISSUER, NUMBER, PAGES["/a/final.html"][1][:10], "正式", "武汉"),
+        (DRAFT, ISSUER, None, PAGES["/a/draft.html"][1][:10], "征求意见稿", "武汉"),
     ]
     page = get(f"{site}/news/new_policies")
     links = re.findall(r'<a href="(/news/policies/\d+)">([^<]+)</a>', page)
-    assert [title for _, title in links if title != "查看"] == [POLICY, DRAFT]
+    assert [title for _, title in links if title != "查看"] == [CITED, POLICY, DRAFT]
     for href, title in links:
         if title != "查看":
             assert f"<h1>{title}</h1>" in get(f"{site}{href}")
+
+
+def life_on(page: str) -> list[tuple[str, str, str]]:
+    """The policy's life as its page lists it: date, label and title of each article."""
+    return [(m["date"], m["label"], m["title"]) for m in LIFE_ENTRY.finditer(page)]
+
+
+def test_a_policy_cited_by_a_document_lists_it_as_a_citation_not_news(
+    site: str, crawled: Path
+) -> None:
+    page = get(f"{site}/news/policies/{policy_id(crawled, CITED)}")
+    title, published, _ = PAGES["/a/final.html"]
+    assert life_on(page) == [(published[:10], "文件引用", title)]
+    assert "尚未收录这份文件本身" in page
+
+
+def test_an_articles_page_links_to_the_policies_it_is_explains_or_names(
+    site: str, crawled: Path
+) -> None:
+    db = Database(crawled)
+    for path, label in (("/a/interpretation.html", "解读"), ("/a/draft.html", "本文")):
+        article = next(db.query("select id from articles where url like ?", [f"%{path}"]))
+        page = get(f"{site}/news/articles/{article['id']}")
+        policy = DRAFT if path == "/a/draft.html" else POLICY
+        href = f"/news/policies/{policy_id(crawled, policy)}"
+        assert f'<a href="{href}">{policy}</a>（{label}）' in page

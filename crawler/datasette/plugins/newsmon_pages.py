@@ -28,6 +28,11 @@ POLICY_PAGE_COLUMN = "政策页"
 # has several (the draft's text names its final version) is the one shown.
 ROLE_LABELS = {"text": "正式版本", "explains": "政策解读", "names": "新闻报道"}
 DRAFT_STATUS = "征求意见稿"  # the status of a draft, and how its text is labelled
+# An article that names a policy and is itself a document (a city's plan citing national
+# policy) is no news report of it.
+CITED_LABEL = "文件引用"
+# How an article stands to each policy it relates to, as its own page says it.
+ARTICLE_ROLE_LABELS = {"text": "本文", "explains": "解读", "names": "提及"}
 
 
 @cache
@@ -77,8 +82,9 @@ def life_of_policy(
     relations: Iterable[Mapping[str, Any]], draft_ids: set[int]
 ) -> list[dict[str, Any]]:
     """The articles of a policy's life in date order, each once, labelled by how it stands to
-    the policy: ``relations`` are article_policies joined with articles; an article that is
-    the text of a policy in ``draft_ids`` is its draft."""
+    the policy: ``relations`` are article_policies joined with articles (``is_document``: the
+    article is some policy's text); an article that is the text of a policy in ``draft_ids``
+    is its draft."""
     roles = list(ROLE_LABELS)
     chosen: dict[int, Mapping[str, Any]] = {}
     for row in relations:
@@ -87,11 +93,15 @@ def life_of_policy(
             chosen[row["article_id"]] = row
     life = []
     for row in chosen.values():
-        draft = row["role"] == "text" and row["policy_id"] in draft_ids
+        label = ROLE_LABELS[row["role"]]
+        if row["role"] == "text" and row["policy_id"] in draft_ids:
+            label = DRAFT_STATUS
+        elif row["role"] == "names" and row["is_document"]:
+            label = CITED_LABEL
         life.append(
             {
                 "date": (row["published"] or row["first_seen"] or "")[:10],
-                "label": DRAFT_STATUS if draft else ROLE_LABELS[row["role"]],
+                "label": label,
                 "article_id": row["article_id"],
                 "title": row["title"],
                 "outlet": row["outlet"],
@@ -177,6 +187,22 @@ def extra_template_vars(
                 )
             ).rows
         ]
+        policies = [
+            {
+                "title": row["title"],
+                "label": ARTICLE_ROLE_LABELS[row["role"]],
+                "href": str(datasette.urls.row(database, "policies", row["id"])),
+            }
+            for row in (
+                await db.execute(
+                    "select p.id, p.title, coalesce(ap.role, 'names') as role"
+                    " from article_policies ap"
+                    " join policies p on p.id = ap.policy_id where ap.article_id = ?"
+                    " order by p.id",
+                    [pk],
+                )
+            ).rows
+        ]
         topics = [
             row["topic"]
             for row in (
@@ -193,6 +219,7 @@ def extra_template_vars(
             "newsmon_versions": versions,
             "newsmon_regions": regions,
             "newsmon_topics": topics,
+            "newsmon_policies": policies,
         }
 
     return article_vars
@@ -216,8 +243,12 @@ def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
         draft_ids = {p["id"] for p in family if p["status"] == DRAFT_STATUS}
         marks = ", ".join("?" * len(family))
         relations = await rows(
-            "select ap.article_id, ap.policy_id, ap.role, a.title, a.published, a.first_seen,"
-            " coalesce(a.outlet, s.name, a.source_id) as outlet from article_policies ap"
+            # Rows older than roles (m011) only named their policy.
+            "select ap.article_id, ap.policy_id, coalesce(ap.role, 'names') as role, a.title,"
+            " a.published, a.first_seen,"
+            " coalesce(a.outlet, s.name, a.source_id) as outlet,"
+            " exists(select 1 from policies o where o.text_article_id = a.id) as is_document"
+            " from article_policies ap"
             " join articles a on a.id = ap.article_id left join sources s on s.id = a.source_id"
             f" where ap.policy_id in ({marks})",
             [p["id"] for p in family],
@@ -232,8 +263,9 @@ def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
         def article_href(article_id: int) -> str:
             return str(datasette.urls.row(database, "articles", article_id))
 
-        def policy_href(found: list[dict[str, Any]]) -> str | None:
-            return str(datasette.urls.row(database, "policies", found[0]["id"])) if found else None
+        def policy_href(policies: list[dict[str, Any]]) -> str | None:
+            first = policies[0]["id"] if policies else None
+            return None if first is None else str(datasette.urls.row(database, "policies", first))
 
         return {
             "newsmon_policy": policy,
