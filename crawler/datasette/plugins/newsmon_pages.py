@@ -247,7 +247,8 @@ def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
             "select ap.article_id, ap.policy_id, coalesce(ap.role, 'names') as role, a.title,"
             " a.published, a.first_seen,"
             " coalesce(a.outlet, s.name, a.source_id) as outlet,"
-            " exists(select 1 from policies o where o.text_article_id = a.id) as is_document"
+            " exists(select 1 from article_policies o where o.article_id = a.id"
+            " and o.role = 'text') as is_document"
             " from article_policies ap"
             " join articles a on a.id = ap.article_id left join sources s on s.id = a.source_id"
             f" where ap.policy_id in ({marks})",
