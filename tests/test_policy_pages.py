@@ -26,7 +26,7 @@ ISSUER = "武汉市经济和信息化局"
 NUMBER = "武经信规〔2024〕3号"
 ATTACHMENT = f"{POLICY}.pdf"
 CITED = "湖北省人工智能产业发展三年行动方案"  # a policy the final version cites
-ARTICLES = "条款：对租用智能算力的企业发放算力券，单个企业年度最高支持五百万元。"
+PDF_TEXT = "条款：对租用智能算力的企业发放算力券，单个企业年度最高支持五百万元。"
 PAGE = (
     "<html><head><meta charset='utf-8'><title>{title}</title>"
     "<meta name='PubDate' content='{published}'></head><body>"
@@ -101,7 +101,7 @@ class Portal(DemoSite):
         links = "".join(f"<li><a href='{path}'>{PAGES[path][0]}</a></li>" for path in PAGES)
         served = {
             "/list/": Resource(f"<html><body><ul>{links}</ul></body></html>".encode(), HTML),
-            "/files/measures.pdf": Resource(pdf_document(POLICY, [ARTICLES]), "application/pdf"),
+            "/files/measures.pdf": Resource(pdf_document(POLICY, [PDF_TEXT]), "application/pdf"),
         }
         for path, (title, published, paragraphs) in PAGES.items():
             body = "".join(f"<p>{p}</p>" for p in paragraphs)
@@ -162,7 +162,7 @@ def test_a_policys_page_shows_the_document_its_attachment_and_its_life_in_date_o
     assert '<dd class="status">正式</dd>' in dom
     # The official text is the final version's page, with the PDF it links and the PDF's text.
     assert "已经市人民政府同意，现印发给你们" in dom
-    assert f">{ATTACHMENT}</a>" in dom and ARTICLES in dom
+    assert f">{ATTACHMENT}</a>" in dom and PDF_TEXT in dom
     # Draft, final version, report, interpretation: by the dates the pages give, not by the
     # order they were crawled in, each linking to its article's page.
     by_date = sorted(PAGES, key=lambda path: PAGES[path][1])
@@ -177,7 +177,7 @@ def test_a_policys_page_shows_the_document_its_attachment_and_its_life_in_date_o
     shown = re.sub(r"<[^>]+>", " ", policy)
     assert "Stored record" not in dom
     assert not re.search(r"_id\b|[{}]|\bnull\b", shown)
-    shots = tmp_path_factory.mktemp("screenshots", numbered=False)
+    shots = tmp_path_factory.mktemp("policy-screenshots", numbered=False)
     shot = shots / "policy-page.png"
     chromium(f"--screenshot={shot}", "--window-size=1280,1600", url, profile=profile)
     assert shot.stat().st_size > 10_000
