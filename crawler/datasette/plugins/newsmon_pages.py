@@ -1,10 +1,12 @@
 """Datasette plugin for newsmon: the same metadata for every database served, readable diffs,
-and an article's body and versions on its row page. Everything shown is read from the tables."""
+an article's body and versions on its row page, and a policy's page: the document, its
+attachments and its life from draft to reports. Everything shown is read from the tables."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,6 +21,18 @@ METADATA = resources.files("crawler").joinpath("datasette", "metadata.json")
 # Long columns shown in tables as a preview; the row page and .json have them whole.
 PREVIEW_COLUMNS = {"text", "text_simplified", "search_tokens"}
 PREVIEW_CHARS = 80
+# A canned query's column of this name holds a policy's id: shown as a link to the policy's
+# page (and the row's 标题 with it), so that an analyst never reads an internal id.
+POLICY_PAGE_COLUMN = "政策页"
+# How an article stands to a policy, as its life lists it; the first role of an article that
+# has several (the draft's text names its final version) is the one shown.
+ROLE_LABELS = {"text": "正式版本", "explains": "政策解读", "names": "新闻报道"}
+DRAFT_STATUS = "征求意见稿"  # the status of a draft, and how its text is labelled
+# An article that names a policy and is itself a document (a city's plan citing national
+# policy) is no news report of it.
+CITED_LABEL = "文件引用"
+# How an article stands to each policy it relates to, as its own page says it.
+ARTICLE_ROLE_LABELS = {"text": "本文", "explains": "解读", "names": "提及"}
 
 
 @cache
@@ -64,10 +78,62 @@ def prepare_connection(conn: Any) -> None:
     conn.create_function("newsmon_search", 1, search_query, deterministic=True)
 
 
+def life_of_policy(
+    relations: Iterable[Mapping[str, Any]], draft_ids: set[int]
+) -> list[dict[str, Any]]:
+    """The articles of a policy's life in date order, each once, labelled by how it stands to
+    the policy: ``relations`` are article_policies joined with articles (``is_document``: the
+    article is some policy's text); an article that is the text of a policy in ``draft_ids``
+    is its draft."""
+    roles = list(ROLE_LABELS)
+    chosen: dict[int, Mapping[str, Any]] = {}
+    for row in relations:
+        known = chosen.get(row["article_id"])
+        if known is None or roles.index(row["role"]) < roles.index(known["role"]):
+            chosen[row["article_id"]] = row
+    life = []
+    for row in chosen.values():
+        label = ROLE_LABELS[row["role"]]
+        if row["role"] == "text" and row["policy_id"] in draft_ids:
+            label = DRAFT_STATUS
+        elif row["role"] == "names" and row["is_document"]:
+            label = CITED_LABEL
+        life.append(
+            {
+                "date": (row["published"] or row["first_seen"] or "")[:10],
+                "label": label,
+                "article_id": row["article_id"],
+                "title": row["title"],
+                "outlet": row["outlet"],
+            }
+        )
+    return sorted(life, key=lambda entry: (entry["date"], entry["article_id"]))
+
+
+def size_label(size: int | None) -> str:
+    """A file's size as a reader says it: 812 B, 34 KB, 2.1 MB."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 @hookimpl
-def render_cell(value: Any, column: str, table: str | None) -> Any:
+def render_cell(
+    row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
+) -> Any:
     if column == "diff":
         return diff_html(value)
+    # "in" on a sqlite3.Row looks among its values, not its column names.
+    if table is None and POLICY_PAGE_COLUMN in row.keys():  # noqa: SIM118
+        href = datasette.urls.row(database, "policies", row[POLICY_PAGE_COLUMN])
+        if column == POLICY_PAGE_COLUMN:
+            return Markup(f'<a href="{escape(href)}">查看</a>')
+        if column == "标题":
+            return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
     long_text = isinstance(value, str) and len(value) > PREVIEW_CHARS
     if table in ("articles", "versions") and column in PREVIEW_COLUMNS and long_text:
         return f"{value[:PREVIEW_CHARS]}… ({len(value)} chars)"
@@ -83,7 +149,11 @@ def extra_template_vars(
     request: Any,
     datasette: Any,
 ) -> Any:
-    if view_name != "row" or table != "articles" or request is None:
+    if view_name != "row" or request is None:
+        return None
+    if table == "policies":
+        return _policy_vars(datasette, database, request.url_vars.get("pks", ""))
+    if table != "articles":
         return None
 
     async def article_vars() -> dict[str, Any]:
@@ -117,6 +187,22 @@ def extra_template_vars(
                 )
             ).rows
         ]
+        policies = [
+            {
+                "title": row["title"],
+                "label": ARTICLE_ROLE_LABELS[row["role"]],
+                "href": str(datasette.urls.row(database, "policies", row["id"])),
+            }
+            for row in (
+                await db.execute(
+                    "select p.id, p.title, coalesce(ap.role, 'names') as role"
+                    " from article_policies ap"
+                    " join policies p on p.id = ap.policy_id where ap.article_id = ?"
+                    " order by p.id",
+                    [pk],
+                )
+            ).rows
+        ]
         topics = [
             row["topic"]
             for row in (
@@ -133,6 +219,78 @@ def extra_template_vars(
             "newsmon_versions": versions,
             "newsmon_regions": regions,
             "newsmon_topics": topics,
+            "newsmon_policies": policies,
         }
 
     return article_vars
+
+
+def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
+    async def policy_vars() -> dict[str, Any]:
+        db = datasette.get_database(database)
+
+        async def rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+            return [dict(row) for row in (await db.execute(sql, params)).rows]
+
+        found = await rows("select * from policies where id = ?", [pk])
+        if not found:
+            return {}
+        policy = found[0]
+        # Its draft, or the final version that replaced it: one life, told on either's page.
+        draft = await rows("select * from policies where id = ?", [policy["draft_id"]])
+        final = await rows("select * from policies where draft_id = ?", [policy["id"]])
+        family = [policy, *draft, *final]
+        draft_ids = {p["id"] for p in family if p["status"] == DRAFT_STATUS}
+        marks = ", ".join("?" * len(family))
+        relations = await rows(
+            # Rows older than roles (m011) only named their policy.
+            "select ap.article_id, ap.policy_id, coalesce(ap.role, 'names') as role, a.title,"
+            " a.published, a.first_seen,"
+            " coalesce(a.outlet, s.name, a.source_id) as outlet,"
+            " exists(select 1 from article_policies o where o.article_id = a.id"
+            " and o.role = 'text') as is_document"
+            " from article_policies ap"
+            " join articles a on a.id = ap.article_id left join sources s on s.id = a.source_id"
+            f" where ap.policy_id in ({marks})",
+            [p["id"] for p in family],
+        )
+        text = await rows("select * from articles where id = ?", [policy["text_article_id"]])
+        attachments = await rows(
+            "select name, url, kind, bytes, text, error from attachments where article_id = ?"
+            " order by id",
+            [policy["text_article_id"]],
+        )
+
+        def article_href(article_id: int) -> str:
+            return str(datasette.urls.row(database, "articles", article_id))
+
+        def policy_href(policies: list[dict[str, Any]]) -> str | None:
+            first = policies[0]["id"] if policies else None
+            return None if first is None else str(datasette.urls.row(database, "policies", first))
+
+        return {
+            "newsmon_policy": policy,
+            "newsmon_draft_href": policy_href(draft),
+            "newsmon_final_href": policy_href(final),
+            "newsmon_life": [
+                entry | {"href": article_href(entry["article_id"])}
+                for entry in life_of_policy(relations, draft_ids)
+            ],
+            "newsmon_text": text[0] if text else None,
+            "newsmon_text_href": article_href(text[0]["id"]) if text else None,
+            "newsmon_text_link": web_link(text[0]["url"]) if text else None,
+            "newsmon_text_body": body_html(text[0]["text"]) if text else None,
+            "newsmon_attachments": [
+                {
+                    "name": a["name"] or a["url"].rsplit("/", 1)[-1],
+                    "href": web_link(a["url"]),
+                    "kind": (a["kind"] or "").upper(),
+                    "size": size_label(a["bytes"]),
+                    "error": a["error"],
+                    "body": body_html(a["text"]),
+                }
+                for a in attachments
+            ],
+        }
+
+    return policy_vars
