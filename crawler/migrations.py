@@ -362,6 +362,8 @@ def m011_policy_fields(db: Database) -> None:
     policies.add_column("text_article_id", int)  # the article that is the document itself
     policies.create_index(["draft_id"])
     db.table("article_policies").add_column("role", str)
+    # A policy's page lists every article that relates to it.
+    db.table("article_policies").create_index(["policy_id"])
     articles = db.table("articles")
     for column in ("issuer", "doc_number", "written", "subject", "validity"):
         articles.add_column(column, str)
