@@ -356,9 +356,12 @@ def test_a_policy_shows_what_is_known_of_it(db_path: Path) -> None:
         " status = '试行', text_article_id = ? where title = ?",
         [text["id"], NEW_POLICY],
     )
+    file_url = "http://www.wuhan.gov.cn/zwgk/2025/2.pdf"
+    db["attachments"].insert({"article_id": text["id"], "url": file_url, "name": "管理办法.pdf"})
     db.conn.commit()
     policy = block(preview(db_path), "[武汉]")
     assert (
         f"  发文机关：武汉市数据局 · 文号：武数规〔2025〕2号 · 日期：{known['date']} · 状态：试行\n"
         f"  原文：{text['url']}\n"
+        f"  附件：管理办法.pdf  {file_url}\n"
     ) in policy

@@ -135,6 +135,7 @@ class Item:
     # A policy's facts as (label, value), and where its official text is.
     facts: tuple[tuple[str, str], ...] = ()
     official_url: str = ""
+    attachments: tuple[tuple[str, str], ...] = ()  # the official text's files: (name, url)
     # The item's page in Datasette, when [serve] base_url says where that is.
     browse: str = ""
 
@@ -340,7 +341,7 @@ def collect(
                 for column, label in POLICY_FACTS
                 if policy.get(column)
             )
-            item.official_url = _official_url(db, policy)
+            item.official_url, item.attachments = _official_text(db, policy)
             item.first_title = oneline(row["first_title"])
             item.first_outlet = oneline(row["first_outlet"])
             item.url = item.url or oneline(row["first_url"])
@@ -389,14 +390,24 @@ def _policy(db: Database, policy_id: int | None) -> dict[str, Any]:
     return next(db.query("select * from policies where id = ?", [policy_id]), {})
 
 
-def _official_url(db: Database, policy: dict[str, Any]) -> str:
-    """The URL of the article that is the policy's official text, if one is stored."""
+def _official_text(
+    db: Database, policy: dict[str, Any]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The URL of the article that is the policy's official text, if one is stored, and the
+    names and URLs of that article's attachments."""
     if not policy.get("text_article_id"):
-        return ""
+        return "", ()
     row = next(
         db.query("select url from articles where id = ?", [policy["text_article_id"]]), None
     )
-    return oneline(row["url"]) if row else ""
+    files = db.query(
+        "select name, url from attachments where article_id = ? order by id",
+        [policy["text_article_id"]],
+    )
+    return (
+        oneline(row["url"]) if row else "",
+        tuple((oneline(f["name"] or f["url"]), oneline(f["url"])) for f in files),
+    )
 
 
 ENV = Environment(
