@@ -87,6 +87,12 @@ class CrawlService:
         self.sources = sources
         self.db_path = db_path
         self.settings = build_settings(db_path, **settings)
+        # Scrapy bounds the responses whose items are still in the pipelines per crawler
+        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, sized for one crawl to keep the pool busy). Here up to
+        # RUNS_AT_ONCE crawlers feed one pool: each its share, or a slow pool lets every one
+        # hold a whole site's pages (benchmarks/sources.py).
+        share = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // RUNS_AT_ONCE
+        self.settings.set("SCRAPER_SLOT_MAX_ACTIVE_SIZE", share, priority="cmdline")
         # Shared through Redis, the plans are the round's and the writer, on another host,
         # records the runs: no locks or database here.
         self.redis = None if redis_url is None else connect(redis_url)
