@@ -25,6 +25,7 @@ import sqlite3
 import sys
 from collections import deque
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,15 @@ from crawler.spiders.news import NewsSpider
 # Runs going at once in the process; more wait their turn, in the order they fell due. Each
 # running crawler holds its own downloader, scheduler and the responses its pipelines hold
 # (SCRAPER_SLOT_MAX_ACTIVE_SIZE), so this, not the number of sources, bounds the memory.
-# benchmarks/sources.py: K=200 sources, 50 at once, peaked at ... (see the closing figures).
+# benchmarks/sources.py, 50 sources due at once: the daemon's tree peaked at 681 MB, one
+# `newsmon crawl` of them at 728 MB (two cores, shared).
 RUNS_AT_ONCE = 50
 STOP_RETRY_SECONDS = 0.1
+# Each running crawler's store holds a connection whose page cache (SQLite's 2 MB) its opening
+# fills, as the check of the file reads every page: 2.2 MB a connection, 110 MB for fifty
+# copies of the same pages. SQLite's soft heap limit is the process's: over it, the caches
+# give pages back (the file stays in the system's cache); 0.57 MB a connection under 8 MB.
+SQLITE_HEAP_BYTES = 8_000_000
 
 
 def serve_crawls(
@@ -87,6 +94,12 @@ class CrawlService:
         self.sources = sources
         self.db_path = db_path
         self.settings = build_settings(db_path, **settings)
+        # Scrapy bounds the responses whose items are still in the pipelines per crawler
+        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, sized for one crawl to keep the pool busy). Here up to
+        # RUNS_AT_ONCE crawlers feed one pool: each its share, or a slow pool lets every one
+        # hold a whole site's pages (benchmarks/sources.py).
+        share = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // RUNS_AT_ONCE
+        self.settings.set("SCRAPER_SLOT_MAX_ACTIVE_SIZE", share, priority="cmdline")
         # Shared through Redis, the plans are the round's and the writer, on another host,
         # records the runs: no locks or database here.
         self.redis = None if redis_url is None else connect(redis_url)
@@ -103,6 +116,8 @@ class CrawlService:
         from twisted.internet import reactor
 
         self.reactor = reactor
+        with closing(sqlite3.connect(":memory:")) as db:
+            db.execute(f"PRAGMA soft_heap_limit = {SQLITE_HEAP_BYTES}")
         self.process = CrawlerProcess(self.settings)
         setup_logging()
         reactor.callWhenRunning(install_shutdown_handlers, self.on_signal)
