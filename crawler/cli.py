@@ -459,7 +459,10 @@ def daemon(
     """
     from crawler.daemon import run_daemon
 
-    _check_taxonomy(taxonomy)
+    if taxonomy:
+        # Only the user's files can be wrong; loading the shipped taxonomy (jieba, OpenCC)
+        # would keep ~40 MB in the daemon for months that only its crawl process uses.
+        _check_taxonomy(taxonomy)
     sources = _select(_load(seeds), source_ids)
     url = _redis_url(redis_url)
     if url is not None:
