@@ -38,6 +38,9 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # the pages waiting for the extract workers. ~100 article pages keep the workers busy; Scrapy's
 # 5 MB let ~500 wait, 50 MB more memory for nothing.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Requests waiting to be sent are pickled to a folder of the crawler's own (crawler.frontier):
+# a sitemap of 10,000 articles is 10,000 of them at once, ~2 KB each in memory.
+SCHEDULER = "crawler.frontier.DiskFrontier"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
