@@ -181,7 +181,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--skip-trafilatura", action="store_true")
     parser.add_argument(
-        "--workers", type=int, help="NEWSMON_WORKERS for the crawl (0: inline; default: per core)"
+        "--workers",
+        type=int,
+        help="NEWSMON_WORKERS for the crawl (0: inline; default: per core less one)",
     )
     parser.add_argument("--trafilatura-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()

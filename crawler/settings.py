@@ -78,8 +78,8 @@ NEWSMON_DB = str(paths.DEFAULT_DB)
 NEWSMON_PROGRESS = False
 NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped one
 # Processes that extract and tag pages beside the crawl's (crawler.pipelines.pool): None is
-# one per core; 0 runs both stages inline in the crawl's process. The environment variable
-# of that name sets it for every crawl (the daemon's too).
+# one per core less the crawl's own, at least one; 0 runs both stages inline in the crawl's
+# process. The environment variable of that name sets it for every crawl (the daemon's too).
 NEWSMON_WORKERS: int | None = (
     int(os.environ["NEWSMON_WORKERS"]) if os.environ.get("NEWSMON_WORKERS") else None
 )
