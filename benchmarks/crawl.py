@@ -49,9 +49,9 @@ def _memory(pid: int) -> tuple[int, int]:
     return values.get("Pss", 0), values.get("Rss", 0)
 
 
-def tree_sample(root: int, cpu: dict[int, float]) -> tuple[int, int]:
-    """Of ``root`` and all its descendants, from /proc: the summed PSS, and the largest RSS;
-    records each one's CPU seconds so far in ``cpu``."""
+def tree_sample(root: int, cpu: dict[int, float]) -> tuple[int, int, int]:
+    """Of ``root`` and all its descendants, from /proc: the summed PSS, the largest RSS, and
+    the PSS of ``root`` alone; records each one's CPU seconds so far in ``cpu``."""
     children: dict[int, list[int]] = {}
     used: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -65,7 +65,7 @@ def tree_sample(root: int, cpu: dict[int, float]) -> tuple[int, int]:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    total, largest, todo = 0, 0, [root]
+    total, largest, own, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         try:
@@ -73,25 +73,29 @@ def tree_sample(root: int, cpu: dict[int, float]) -> tuple[int, int]:
         except OSError:  # gone already
             pss = rss = 0
         total, largest = total + pss, max(largest, rss)
+        own = pss if pid == root else own
         cpu[pid] = max(cpu.get(pid, 0.0), used.get(pid, 0.0))
         todo.extend(children.get(pid, []))
-    return total, largest
+    return total, largest, own
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``command``; its wall time, CPU seconds and peak RSS (tree sum, largest process)."""
+    """Run ``command``; its wall time, CPU seconds and peak memory (the tree's PSS summed, and
+    of it the command's own process; the largest process's RSS)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = spawn(command, env, stdout=subprocess.PIPE, text=True)
-    peak = largest = 0
+    peak = largest = own = 0
     cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, largest
+        nonlocal peak, largest, own
         while not done.wait(0.1):
-            summed, one = tree_sample(process.pid, cpu)
-            peak, largest = max(peak, summed), max(largest, one)
+            summed, one, root = tree_sample(process.pid, cpu)
+            if summed > peak:
+                peak, own = summed, root
+            largest = max(largest, one)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -116,6 +120,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[
         "workers_cpu": others,
         "tree_rss": peak,
         "max_rss": largest,
+        "own_pss": own,
         "stdout": out,
     }
 
@@ -176,7 +181,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--skip-trafilatura", action="store_true")
     parser.add_argument(
-        "--workers", type=int, help="NEWSMON_WORKERS for the crawl (0: inline; default: per core)"
+        "--workers",
+        type=int,
+        help="NEWSMON_WORKERS for the crawl (0: inline; default: per core less one)",
     )
     parser.add_argument("--trafilatura-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,6 +234,10 @@ def main() -> None:
             f"{'':24} CPU ms per page: crawl process {ours['main_cpu'] / pages * 1000:.2f}"
             f" ({ours['main_cpu'] / ours['seconds']:.0%} of a core),"
             f" its child processes {ours['workers_cpu'] / pages * 1000:.2f}"
+        )
+        print(
+            f"{'':24} of the peak tree PSS: crawl process {ours['own_pss'] / 2**20:.0f} MB,"
+            f" its child processes {(ours['tree_rss'] - ours['own_pss']) / 2**20:.0f} MB"
         )
         if args.skip_trafilatura:
             return

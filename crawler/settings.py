@@ -39,6 +39,9 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # the pages waiting for the extract workers. ~100 article pages keep the workers busy; Scrapy's
 # 5 MB let ~500 wait, 50 MB more memory for nothing.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Requests waiting to be sent are pickled to a folder of the crawler's own (crawler.frontier):
+# a sitemap of 10,000 articles is 10,000 of them at once, ~0.8 KB each in memory.
+SCHEDULER = "crawler.frontier.DiskFrontier"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
@@ -77,8 +80,8 @@ NEWSMON_DB = str(paths.DEFAULT_DB)
 NEWSMON_PROGRESS = False
 NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped one
 # Processes that extract and tag pages beside the crawl's (crawler.pipelines.pool): None is
-# one per core; 0 runs both stages inline in the crawl's process. The environment variable
-# of that name sets it for every crawl (the daemon's too).
+# one per core less the crawl's own, at least one; 0 runs both stages inline in the crawl's
+# process. The environment variable of that name sets it for every crawl (the daemon's too).
 NEWSMON_WORKERS: int | None = (
     int(os.environ["NEWSMON_WORKERS"]) if os.environ.get("NEWSMON_WORKERS") else None
 )

@@ -3,8 +3,8 @@ crawl's own process downloads and stores.
 
 Extraction (~16 ms a page) and tagging (~3 ms) run inline on Scrapy's event loop, and while
 one runs nothing is downloaded; threads would not help, as both hold the GIL. So the
-pipelines hand them to a pool of processes forked from the crawl, one per core by default
-(``NEWSMON_WORKERS``; 0 runs them inline).
+pipelines hand them to a pool of processes forked from the crawl, one per core but the one
+the crawl's own process keeps busy, by default (``NEWSMON_WORKERS``; 0 runs them inline).
 
 The workers are forked after the heavy parts are loaded and used once in this process
 (jieba's dictionary and the gazetteer's, OpenCC, the taxonomy, the extractors), and after
@@ -175,10 +175,12 @@ def warm(taxonomy: Sequence[str]) -> None:
 
 
 def default_workers() -> int:
-    """One worker per core this process may run on. On 2 cores, 2 workers crawled 2,000 pages
-    in 65 s, 1 worker in 74 s (~16 MB less memory); benchmarks/crawl.py --workers N."""
+    """One worker per core this process may run on, less the core the crawl's own process
+    takes (fetch, parse, store: about half the CPU of a page), at least one. A worker's own
+    memory is ~23 MB beyond what it shares; on 2 cores, 2 workers crawled 2,000 pages in 65 s,
+    1 worker in 74 s; benchmarks/crawl.py --workers N."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return cores or 1
+    return max(1, (cores or 1) - 1)
 
 
 class Pool:
