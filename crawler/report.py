@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -81,12 +82,12 @@ def alerts_report(db_path: str | Path, after_id: int = 0, limit: int | None = No
     for row in rows:
         lines.append(f"[{row['kind']}] {row['title'] or ''}  {row['url'] or ''}".rstrip())
         detail = json.loads(row["detail"]) if row["detail"] else {}
-        if row["kind"] == "changed_article":
+        if row["kind"] in ("changed_article", "changed_attachment"):
             lines += [
                 "    " + line for line in render_text(TextDiff.from_json(detail)).splitlines()
             ]
         elif row["kind"] == "new_policy":
-            lines.append(f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip())
+            lines += _policy_lines(db, row["policy_id"], detail)
         story = row["story_id"] or row["article_story"]
         if story is not None:
             lines += [
@@ -98,6 +99,29 @@ def alerts_report(db_path: str | Path, after_id: int = 0, limit: int | None = No
             ]
     db.close()
     return "\n".join(lines) if lines else "no alerts"
+
+
+POLICY = """
+select p.issuer, p.doc_number, p.kind, p.status, draft.title as draft_title
+from policies p left join policies draft on draft.id = p.draft_id where p.id = ?
+"""
+
+
+def _policy_lines(db: Database, policy_id: int | None, detail: dict[str, Any]) -> list[str]:
+    """A new policy's region and date, and what the store knows of it now: who issued it
+    under which number, its kind and status, and the draft it is the final version of."""
+    lines = [f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip()]
+    policy = next(db.query(POLICY, [policy_id]), None) if policy_id is not None else None
+    if policy is None:
+        return lines
+    described = " · ".join(
+        v for v in (policy["issuer"], policy["doc_number"], policy["kind"], policy["status"]) if v
+    )
+    if described:
+        lines.append(f"    {described}")
+    if policy["draft_title"]:
+        lines.append(f"    final version of 《{policy['draft_title']}》")
+    return lines
 
 
 def last_id(db_path: str | Path, table: str) -> int:
