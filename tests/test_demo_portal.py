@@ -20,31 +20,14 @@ from crawler.demo.server import DemoServer
 from crawler.demo.site import PORTAL_PAGE_SIZE, DemoSite, load_site, load_updates
 from tests.support.run import newsmon
 
-# Gold, by the document's id: the policy its page is (role text) or explains, and the kind and
-# status its name gives.
-POLICIES = {
-    "xa-ai-measures": ("西安市加快人工智能产业发展若干措施", "text", "措施", "正式"),
-    "xa-ai-measures-interpretation": (
-        "西安市加快人工智能产业发展若干措施",
-        "explains",
-        "措施",
-        "正式",
-    ),
-    "xa-compute-voucher-draft": (
-        "西安市算力券管理暂行办法（征求意见稿）",
-        "text",
-        "办法",
-        "征求意见稿",
-    ),
-    "xa-ai-scenarios-call": (
-        "关于组织申报2025年度人工智能应用场景项目的通知",
-        "text",
-        "通知",
-        "正式",
-    ),
-    "xa-compute-voucher": ("西安市算力券管理暂行办法", "text", "办法", "试行"),
-}
-DRAFT, FINAL = POLICIES["xa-compute-voucher-draft"][0], POLICIES["xa-compute-voucher"][0]
+# The draft for comment and its final version, which arrives with the demo's updates.
+(FINAL_GOLD,) = [
+    policy
+    for entry in load_updates()["document"]
+    for policy in entry["policies"]
+    if "draft" in policy
+]
+DRAFT, FINAL = FINAL_GOLD["draft"], FINAL_GOLD["title"]
 
 
 @dataclass
@@ -117,22 +100,26 @@ def test_each_document_is_stored_with_its_information_table(crawled: Crawled) ->
 
 def test_each_document_is_its_policy_with_issuer_number_kind_and_status(crawled: Crawled) -> None:
     for document in crawled.second.documents:
-        title, role, kind, status = POLICIES[document.id]
-        (policy,) = crawled.rows("select * from policies where title = ?", [title])
-        assert (policy["kind"], policy["status"], policy["region"]) == (kind, status, "西安")
         article = crawled.article(crawled.second, document.id)
-        (link,) = crawled.rows(
-            "select role from article_policies where article_id = ? and policy_id = ?",
-            [article["id"], policy["id"]],
-        )
-        assert link["role"] == role, document.id
-        if role == "text":
-            assert policy["text_article_id"] == article["id"]
-            assert (policy["issuer"], policy["doc_number"]) == (
-                document.issuer,
-                document.doc_number,
+        assert document.expected_policies, document.id
+        for expected in document.expected_policies:
+            (policy,) = crawled.rows("select * from policies where title = ?", [expected["title"]])
+            for field in ("kind", "status", "region"):
+                assert policy[field] == expected[field], (document.id, field)
+            (link,) = crawled.rows(
+                "select role from article_policies where article_id = ? and policy_id = ?",
+                [article["id"], policy["id"]],
             )
-            assert policy["date"] == document.written
+            assert link["role"] == expected["role"], document.id
+            if expected["role"] == "text":
+                assert policy["text_article_id"] == article["id"]
+                for field in ("issuer", "doc_number", "date"):
+                    assert policy[field] == expected.get(field), (document.id, field)
+        regions = crawled.rows(
+            "select region from article_regions where article_id = ? and is_primary",
+            [article["id"]],
+        )
+        assert [r["region"] for r in regions] == list(document.primary)
 
 
 def test_the_list_pager_drawn_by_a_script_is_followed(crawled: Crawled) -> None:
@@ -179,14 +166,15 @@ def test_the_alerts_are_the_policies_and_the_changes(crawled: Crawled) -> None:
     alerts = crawled.rows("select * from alerts order by id")
     first = [a for a in alerts if a["id"] <= crawled.alerts_before]
     second = [a for a in alerts if a["id"] > crawled.alerts_before]
-    named = {title for title, _, _, _ in POLICIES.values() if title != FINAL}
+    named = {p["title"] for document in crawled.first.documents for p in document.policies}
     assert sorted(a["title"] for a in first if a["kind"] == "new_policy") == sorted(named)
     edit = load_updates()["attachment"][0]
+    known = {d.id for d in crawled.first.documents}
     (replaced,) = crawled.rows("select * from attachments where version = 2")
     assert replaced["name"].endswith(edit["name"])  # as the page's link shows it: 2.…docx
     assert sorted((a["kind"], a["title"]) for a in second) == sorted(
         [
-            ("new_article", crawled.second.document("xa-compute-voucher").title),
+            *(("new_article", d.title) for d in crawled.second.documents if d.id not in known),
             ("new_policy", FINAL),
             ("changed_attachment", replaced["name"]),
         ]

@@ -219,6 +219,10 @@ class PortalDocument:
     paragraphs: tuple[str, ...]
     number: int
     attachments: tuple[DemoAttachment, ...] = ()
+    # Gold: the page's primary regions, and the policies it is, explains or names (title,
+    # role, kind, status, region; draft: the title of the draft a final version replaces).
+    primary: tuple[str, ...] = ()
+    policies: tuple[dict[str, str], ...] = ()
     # The information table; a page without an index number (an interpretation) has none.
     index_no: str | None = None
     subject: str | None = None
@@ -243,6 +247,17 @@ class PortalDocument:
     def text(self) -> str:
         """The clean body: what an extractor should keep of the page."""
         return "\n".join(p.removeprefix("## ") for p in self.paragraphs)
+
+    @property
+    def expected_policies(self) -> list[dict[str, str]]:
+        """The gold policies, the one the page is completed with what its table says: its
+        issuer, number and date (成文日期)."""
+        fields = {"issuer": self.issuer, "doc_number": self.doc_number, "date": self.written}
+        table = {k: v for k, v in fields.items() if v}  # a draft has no number: no gold for it
+        return [
+            {**policy, **table} if policy["role"] == "text" else dict(policy)
+            for policy in self.policies
+        ]
 
 
 @dataclass(frozen=True)
@@ -478,7 +493,8 @@ def _parse_article(entry: dict[str, Any], number: int) -> DemoArticle:
 
 
 def _parse_document(entry: dict[str, Any], number: int) -> PortalDocument:
-    values = {k: v for k, v in entry.items() if k not in ("paragraphs", "attachments")}
+    lists = ("paragraphs", "attachments", "primary", "policies")
+    values = {k: v for k, v in entry.items() if k not in lists}
     attachments = tuple(
         DemoAttachment(a["name"], a["title"], tuple(a["paragraphs"]))
         for a in entry.get("attachments", [])
@@ -487,6 +503,8 @@ def _parse_document(entry: dict[str, Any], number: int) -> PortalDocument:
         number=number,
         paragraphs=tuple(entry["paragraphs"]),
         attachments=attachments,
+        primary=tuple(entry.get("primary", ())),
+        policies=tuple(entry.get("policies", ())),
         **values,
     )
 
