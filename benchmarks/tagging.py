@@ -14,8 +14,9 @@ classifier's speed in articles/s on one core over real article bodies of 3–5 K
 the corpus (extracted first, then timed). Paths default to $NEWSMON_SHARED or ../shared.
 
 The policies table scores each field of a policy (title, issuer, doc number, kind, status,
-date, region) on the portal pages of tests/fixtures/portal (extracted, then classified with
-their information table, as a crawl does) and on the seeds: a title by the set of titles, any
+date, region) on the portal pages of tests/fixtures/portal and of the demo site's 政府信息公开
+section (extracted, then classified with their information table, as a crawl does; the
+demo's gold is in crawler/demo/portal.toml) and on the seeds: a title by the set of titles, any
 other field on the policies whose title matched and whose gold gives it (a wrong value is
 false and missed); region is the page's primary region for the portal pages.
 """
@@ -27,12 +28,14 @@ import json
 import sys
 import time
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from crawler.classify import classify
 from crawler.classify.policies import normalise_title
+from crawler.demo.site import load_site, load_updates
 from crawler.extract import extract_article
 from crawler.pipelines.classify import document_info
 
@@ -97,12 +100,11 @@ def score_policies(
                 scores[name].check(predicted, expected, right)
 
 
-def portal_policies(folder: Path) -> dict[str, Score]:
-    """The policies table over the portal fixture pages and their gold.toml."""
-    gold = tomllib.loads((folder / "gold.toml").read_text("utf-8"))["pages"]
+def portal_policies(pages: Iterable[tuple[str, bytes, dict[str, Any]]]) -> dict[str, Score]:
+    """The policies table over portal pages (url, HTML, gold as in gold.toml)."""
     scores = {name: Score() for name in ("title", *POLICY_FIELDS, "primary region")}
-    for name, page in gold.items():
-        article = extract_article((folder / name).read_bytes(), f"http://127.0.0.1/{name}")
+    for url, html, page in pages:
+        article = extract_article(html, url)
         if article is None:
             scores["title"].missed += len(page["policies"])
             continue
@@ -114,6 +116,22 @@ def portal_policies(folder: Path) -> dict[str, Score]:
         scores["primary region"].add(set(tags["regions"]["primary"]), set(page["primary"]), set())
         score_policies(scores, tags["policies"], page["policies"])
     return scores
+
+
+def fixture_pages(folder: Path) -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """The portal fixture pages and their gold.toml."""
+    gold = tomllib.loads((folder / "gold.toml").read_text("utf-8"))["pages"]
+    for name, page in gold.items():
+        yield f"http://127.0.0.1/{name}", (folder / name).read_bytes(), page
+
+
+def demo_portal_pages() -> Iterator[tuple[str, bytes, dict[str, Any]]]:
+    """The documents of the demo site's 政府信息公开 section, its updates' too, and their gold."""
+    site = load_site().updated(load_updates(), "2025-07-01T00:00:00+00:00")
+    pages = site.pages("http://127.0.0.1/")
+    for document in site.documents:
+        gold = {"primary": list(document.primary), "policies": document.expected_policies}
+        yield f"http://127.0.0.1{document.path}", pages[document.path].body, gold
 
 
 def print_policies(heading: str, scores: dict[str, Score]) -> None:
@@ -202,7 +220,13 @@ def main() -> None:
     print(f"forbidden tags: {len(forbidden)}" + "".join(f"\n    {f}" for f in forbidden))
     print_policies(f"seeds ({len(labels)} documents)", seed_policies)
     if (args.portal / "gold.toml").is_file():
-        print_policies(f"portal pages of {args.portal}", portal_policies(args.portal))
+        print_policies(
+            f"portal pages of {args.portal}", portal_policies(fixture_pages(args.portal))
+        )
+    demo = list(demo_portal_pages())
+    print_policies(
+        f"the demo's 政府信息公开 section ({len(demo)} documents)", portal_policies(demo)
+    )
     if (args.corpus / "index.jsonl").is_file():
         rate, count = speed(args.corpus)
         print(f"speed: {rate:.0f} articles/s on one core ({count} corpus bodies of 3-5 KB)")

@@ -6,9 +6,7 @@ import json
 import os
 import shlex
 import sqlite3
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -791,11 +789,11 @@ def alerts(
     "--seeds",
     "seeds",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Seed file with the demo source. Default: the demo's own (crawler/demo/seeds.toml).",
+    help="Seed file with the demo's sources. Default: the demo's own (crawler/demo/seeds.toml).",
 )
 def demo(db_path: Path, seeds: Path | None) -> None:
-    """Serve the bundled news site on 127.0.0.1, crawl it, change it, crawl it again, and
-    show what was stored and the alerts the changes raised.
+    """Serve the bundled news site and its 政府信息公开 section on 127.0.0.1, crawl them,
+    change them, crawl them again, and show what was stored and the alerts the changes raised.
 
     Needs no network: the site is written for newsmon and served from this process. The
     demo's database starts empty each time.
@@ -804,66 +802,14 @@ def demo(db_path: Path, seeds: Path | None) -> None:
 
         newsmon demo --db db/demo.db
     """
-    from crawler.clock import now
-    from crawler.demo.server import DemoServer
-    from crawler.demo.site import load_updates
-    from crawler.report import (
-        alerts_data,
-        alerts_report,
-        copies_report,
-        database_summary,
-        last_id,
-    )
-    from crawler.reporters import run_digest
-    from crawler.serve import serve_command
+    from crawler import demo as flow
 
     seeds = seeds or paths.demo_seeds()
-    _select(_load(seeds), ("demo",))
-    for leftover in db_path.parent.glob(db_path.name + "*"):
-        leftover.unlink()
-    started = time.monotonic()
-    with DemoServer() as server:
-        click.echo(
-            f"1. serving the demo site at {server.url}; first crawl, a baseline (stored and"
-            " searchable, one line in the digest):"
-        )
-        _crawl_demo(server.url, db_path, seeds)
-        click.echo(alerts_report(alerts_data(db_path)))
-        before, known = last_id(db_path, "alerts"), last_id(db_path, "articles")
-        server.update(server.site.updated(load_updates(), now()))
-        click.echo(
-            "2. the site changed (one sentence edited, one page's chrome only, one article"
-            " syndicated, one new article); second crawl:"
-        )
-        _crawl_demo(server.url, db_path, seeds)
-    click.echo(database_summary(db_path))
-    click.echo("3. alerts raised by the second crawl:")
-    click.echo(alerts_report(alerts_data(db_path, after_id=before)))
-    click.echo(copies_report(db_path, after_id=known))
-    digest_path = db_path.with_name(db_path.stem + "-digest.html")
-    written = run_digest(db_path, None, (), digest_path, False, None)
-    click.echo(f"4. the digest of all alerts not yet sent: {written}")
-    click.echo(f"done in {time.monotonic() - started:.1f}s; browse it: {serve_command(db_path)}")
-
-
-def _crawl_demo(base_url: str, db_path: Path, seeds: Path) -> None:
-    """One `newsmon crawl` of the demo source, in its own process (one reactor per process)."""
-    args = [
-        sys.executable,
-        "-m",
-        "crawler",
-        "crawl",
-        "--source",
-        "demo",
-        "--base-url",
-        base_url,
-        "--db",
-        str(db_path),
-        "--seeds",
-        str(seeds),
-    ]
-    if subprocess.run(args, check=False).returncode != 0:
-        raise click.ClickException("the demo site could not be crawled")
+    _select(_load(seeds), flow.SOURCES)
+    try:
+        flow.run(db_path, seeds, click.echo)
+    except flow.DemoCrawlFailed as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("demo-site")
@@ -878,6 +824,7 @@ def demo_site(port: int) -> None:
 
         newsmon demo-site --port 8000
     """
+    from crawler.demo import SOURCES
     from crawler.demo.server import DemoServer
 
     try:
@@ -885,7 +832,8 @@ def demo_site(port: int) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     click.echo(f"serving the demo site at {server.url} (Ctrl-C stops)")
-    crawl = ["newsmon", "crawl", "--seeds", str(paths.demo_seeds()), "--source", "demo"]
+    crawl = ["newsmon", "crawl", "--seeds", str(paths.demo_seeds())]
+    crawl += [arg for source in SOURCES for arg in ("--source", source)]
     if port != 8000:  # the port the demo's seed file names
         crawl += ["--base-url", server.url]
     click.echo(f"crawl it: {shlex.join(crawl)}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 # `newsmon status --json`
 STATUS_KEYS = ("summary", "seed_problems", "never_crawled", "sources", "errors")
 # `newsmon alerts --json`: a list of these
-ALERT_KEYS = ("id", "kind", "created", "source_id", "title", "url", "detail", "also_on")
+ALERT_KEYS = ("id", "kind", "created", "source_id", "title", "url", "detail", "also_on", "policy")
 # `newsmon sources --json`: a list of these
 SOURCE_KEYS = (
     "id", "name", "region", "every", "cron", "lists", "feeds", "sitemaps", "article_urls",

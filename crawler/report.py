@@ -104,7 +104,11 @@ def alerts_data(
         )
         detail = json.loads(row["detail"]) if row["detail"] else {}
         also_on = [copy["url"] for copy in copies]
-        alerts.append({k: row[k] for k in ALERT_KEYS[:6]} | {"detail": detail, "also_on": also_on})
+        policy = _policy(db, row["policy_id"]) if row["kind"] == "new_policy" else None
+        alerts.append(
+            {k: row[k] for k in ALERT_KEYS[:6]}
+            | {"detail": detail, "also_on": also_on, "policy": policy}
+        )
     db.close()
     return alerts
 
@@ -115,14 +119,43 @@ def alerts_report(alerts: list[dict[str, Any]]) -> str:
     for alert in alerts:
         lines.append(f"[{alert['kind']}] {alert['title'] or ''}  {alert['url'] or ''}".rstrip())
         detail = alert["detail"]
-        if alert["kind"] == "changed_article":
+        if alert["kind"] in ("changed_article", "changed_attachment"):
             lines += [
                 "    " + line for line in render_text(TextDiff.from_json(detail)).splitlines()
             ]
         elif alert["kind"] == "new_policy":
-            lines.append(f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip())
+            lines += _policy_lines(detail, alert["policy"])
         lines += [f"    also on {url}" for url in alert["also_on"]]
     return "\n".join(lines) if lines else "no alerts"
+
+
+POLICY = """
+select p.issuer, p.doc_number, p.kind, p.status, draft.title as draft_title
+from policies p left join policies draft on draft.id = p.draft_id where p.id = ?
+"""
+
+
+def _policy(db: Database, policy_id: int | None) -> dict[str, Any] | None:
+    """What the store knows of a policy now: issuer, number, kind, status, and its draft."""
+    if policy_id is None:
+        return None
+    return next(db.query(POLICY, [policy_id]), None)
+
+
+def _policy_lines(detail: dict[str, Any], policy: dict[str, Any] | None) -> list[str]:
+    """A new policy's region and date; who issued it under which number, its kind and
+    status, and the draft it is the final version of."""
+    lines = [f"    {detail.get('region') or ''} {detail.get('date') or ''}".rstrip()]
+    if policy is None:
+        return lines
+    described = " · ".join(
+        v for v in (policy["issuer"], policy["doc_number"], policy["kind"], policy["status"]) if v
+    )
+    if described:
+        lines.append(f"    {described}")
+    if policy["draft_title"]:
+        lines.append(f"    final version of 《{policy['draft_title']}》")
+    return lines
 
 
 def last_id(db_path: str | Path, table: str) -> int:

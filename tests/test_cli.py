@@ -11,8 +11,10 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from crawler.cli import main
-from crawler.demo.site import DemoSite
+from crawler.clock import now
+from crawler.demo.site import DemoSite, load_updates
 from tests.support.run import PROJECT, newsmon
+from tests.support.sites import public
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
@@ -55,20 +57,28 @@ def test_extract_of_a_page_without_an_article(tmp_path: Path) -> None:
 def test_demo_crawls_changes_and_shows_the_alerts(tmp_path: Path, site: DemoSite) -> None:
     db_path = tmp_path / "demo.db"
     result = newsmon("demo", "--db", str(db_path))
-    public = [a for a in site.articles if a.linked_from != ("private",)]
     out = result.stdout
-    assert f"({len(public)} new, 0 updated, 0 unchanged)" in out  # the first crawl
+    # the first crawl: the news site's public articles and the 政府信息公开 section's documents
+    assert f"({len(public(site)) + len(site.documents)} new, 0 updated, 0 unchanged)" in out
     alerts = out.split("3. alerts raised by the second crawl:")[1]
     kinds = sorted(line.split("]")[0][1:] for line in alerts.splitlines() if line.startswith("["))
-    assert kinds == ["changed_article", "new_article", "new_policy"]
+    assert kinds == [
+        "changed_article",
+        "changed_attachment",
+        *["new_article"] * 2,  # the news site's new article, the draft's final version
+        *["new_policy"] * 2,  # the policies those two are the first to name
+    ]
     assert "syndicated copy" in out and "雄安新区发布第二批人工智能应用场景清单" in out
     assert "最高〖-3-〗〖+5+〗000万元" in alerts  # the edited sentence, to the character
+    assert "final version of 《西安市算力券管理暂行办法（征求意见稿）》" in alerts
+    assert f"    + 三、{load_updates()['attachment'][0]['new']}" in alerts  # the attachment's
     assert f"newsmon serve --db {db_path}" in out
     # The first crawl was the baseline: the digest holds the second crawl's news, change first.
-    assert "4. the digest of all alerts not yet sent: wrote" in out and "(更新 1 · " in out
+    assert "4. the digest of all alerts not yet sent: wrote" in out and "(更新 2 · " in out
     db = Database(db_path)
-    # every article once, the new one and the syndicated copy too
-    assert db["articles"].count == len(public) + 2
+    # every article and document once, the new ones and the syndicated copy too
+    changed = site.updated(load_updates(), now())
+    assert db["articles"].count == len(public(changed)) + len(changed.documents)
     assert {r["encoding"] for r in db["articles"].rows} == {"utf-8", "gb18030", "big5hkscs"}
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler import paths
+from crawler import demo, paths
 from crawler.sources import SourceError, load_sources
 from tests.support.run import newsmon
 from tests.support.sites import CITY_SEED
@@ -32,8 +32,8 @@ def problems(*paths: Path) -> list[str]:
 def test_every_shipped_seed_file_loads() -> None:
     sources = load_sources([paths.shipped_seeds(), paths.demo_seeds()])
     ids = {s.id for s in sources}
-    assert "demo" in ids and len(sources) >= 40
-    real = [s for s in sources if s.id != "demo"]
+    assert set(demo.SOURCES) <= ids and len(sources) >= 40
+    real = [s for s in sources if s.id not in demo.SOURCES]
     assert all(not s.verified for s in real), "nothing here can reach the real sites"
     regions = {s.region for s in real}
     assert {"北京", "上海", "深圳", "广东", "武汉", "杭州", "成都"} <= regions

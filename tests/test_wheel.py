@@ -120,7 +120,7 @@ def test_the_installed_wheel_runs_the_demo_and_serves_it_from_anywhere(tmp_path:
     assert f"newsmon serve --db {Path('db/demo.db')}" in out
     site = load_site().updated(load_updates(), "2025-07-01T00:00:00+00:00")
     public = [a for a in site.articles if a.linked_from != ("private",)]
-    assert Database(db_path)["articles"].count == len(public)
+    assert Database(db_path)["articles"].count == len(public) + len(site.documents)
 
     port = free_port()
     serve = subprocess.Popen(

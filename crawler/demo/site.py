@@ -1,9 +1,13 @@
-"""Render the bundled demo site from ``articles.toml`` into pages in memory.
+"""Render the bundled demo site from ``articles.toml`` and ``portal.toml`` into pages in memory.
 
 The articles are kept clean (Simplified, whole words, no chrome) and every difficulty a real
 page has (the seed documents' chrome, spam, Traditional script, pinyin garbling, duplicated
 headings, broken lines, GBK and Big5 bytes) is applied here, at render time. So the data file
 doubles as the gold text of each page.
+
+``portal.toml`` is the site's 政府信息公开 section, as a city portal publishes it: a list whose
+pager a script draws, and documents with their information table and attachments, the files
+made at render time by :mod:`crawler.demo.documents`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,18 @@ import jinja2
 import opencc
 from markupsafe import Markup, escape
 
+from crawler.demo import documents
+
 LIST_PAGE_SIZE = 5
+# A portal's list holds 15 or 20 documents a page; the demo's few fill two pages at 3.
+PORTAL_PAGE_SIZE = 3
+PORTAL_NAME = "西安市人民政府"
+PORTAL_LIST = "/xxgk/"
+PORTAL_FIRST_NUMBER = 3001
+ATTACHMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 SECTIONS = (("policy", "政策解读"), ("industry", "产业动态"), ("local", "地方观察"))
 ROBOTS_TXT = "User-agent: *\nDisallow: /internal/\nDisallow: /search\n\nSitemap: /sitemap.xml\n"
 
@@ -170,6 +185,82 @@ class DemoArticle:
 
 
 @dataclass(frozen=True)
+class DemoAttachment:
+    """A file a portal document links as its 附件, made from its text when served."""
+
+    name: str  # the file name the link shows; its suffix is the kind (pdf, docx)
+    title: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.name.rpartition(".")[2]
+
+    @property
+    def text(self) -> str:
+        """What a reader of the file must get back."""
+        return "\n".join([self.title, *self.paragraphs])
+
+    @property
+    def data(self) -> bytes:
+        return _attachment_bytes(self.kind, self.title, self.paragraphs)
+
+
+@dataclass(frozen=True)
+class PortalDocument:
+    """A document of the 政府信息公开 section, as written in ``portal.toml``."""
+
+    id: str
+    column: str  # the folder of its column: gfxwj, zcjd, zqyj, tzgg
+    column_name: str
+    title: str
+    issuer: str
+    published: str
+    paragraphs: tuple[str, ...]
+    number: int
+    attachments: tuple[DemoAttachment, ...] = ()
+    # Gold: the page's primary regions, and the policies it is, explains or names (title,
+    # role, kind, status, region; draft: the title of the draft a final version replaces).
+    primary: tuple[str, ...] = ()
+    policies: tuple[dict[str, str], ...] = ()
+    # The information table; a page without an index number (an interpretation) has none.
+    index_no: str | None = None
+    subject: str | None = None
+    doc_number: str | None = None
+    written: str | None = None
+    validity: str | None = None
+
+    @property
+    def date(self) -> datetime:
+        return datetime.strptime(self.published, "%Y-%m-%d %H:%M")
+
+    @property
+    def path(self) -> str:
+        return f"/xxgk/{self.column}/{self.date:%Y%m}/t{self.date:%Y%m%d}_{self.number}.html"
+
+    def attachment_path(self, index: int) -> str:
+        """Where attachment ``index`` is served: beside the page, named as TRS names files."""
+        folder = self.path.rpartition("/")[0]
+        return f"{folder}/P0{self.date:%Y%m%d}{self.number}{index}.{self.attachments[index].kind}"
+
+    @property
+    def text(self) -> str:
+        """The clean body: what an extractor should keep of the page."""
+        return "\n".join(p.removeprefix("## ") for p in self.paragraphs)
+
+    @property
+    def expected_policies(self) -> list[dict[str, str]]:
+        """The gold policies, the one the page is completed with what its table says: its
+        issuer, number and date (成文日期)."""
+        fields = {"issuer": self.issuer, "doc_number": self.doc_number, "date": self.written}
+        table = {k: v for k, v in fields.items() if v}  # a draft has no number: no gold for it
+        return [
+            {**policy, **table} if policy["role"] == "text" else dict(policy)
+            for policy in self.policies
+        ]
+
+
+@dataclass(frozen=True)
 class Resource:
     """A response body and its Content-Type."""
 
@@ -188,6 +279,7 @@ class DemoSite:
     friend_links: tuple[str, ...] = field(
         default=tuple(f"{c}{s}" for s in FRIEND_SUFFIXES for c in CITIES) + FRIEND_EXTRA
     )
+    documents: list[PortalDocument] = field(default_factory=list)
 
     def article(self, article_id: str) -> DemoArticle:
         return next(a for a in self.articles if a.id == article_id)
@@ -225,6 +317,39 @@ class DemoSite:
             pages.update(self._list_pages(key, label))
         for article in self.articles:
             pages[article.path] = self._article_page(article)
+        if self.documents:
+            pages.update(self._portal_pages())
+        return pages
+
+    def document(self, document_id: str) -> PortalDocument:
+        return next(d for d in self.documents if d.id == document_id)
+
+    def _portal_pages(self) -> dict[str, Resource]:
+        """The 政府信息公开 section: its list pages, documents and their attachment files."""
+        html = "text/html; charset=utf-8"
+        listed = sorted(self.documents, key=lambda d: d.published, reverse=True)
+        count = -(-len(listed) // PORTAL_PAGE_SIZE)
+        pages = {}
+        for n in range(count):
+            # TRS numbers the pages after the first from 1: index_1.html is the second.
+            href = PORTAL_LIST if n == 0 else f"{PORTAL_LIST}index_{n}.html"
+            chunk = listed[n * PORTAL_PAGE_SIZE : (n + 1) * PORTAL_PAGE_SIZE]
+            body = _render("portal_list.html", portal=PORTAL_NAME, items=chunk, page=n, pages=count)
+            pages[href] = Resource(body.encode(), html)
+        for document in self.documents:
+            attachments = [
+                (document.attachment_path(i), a) for i, a in enumerate(document.attachments)
+            ]
+            body = _render(
+                "portal_document.html",
+                portal=PORTAL_NAME,
+                document=document,
+                body=_paragraphs_html(document.paragraphs),
+                attachments=attachments,
+            )
+            pages[document.path] = Resource(body.encode(), html)
+            for path, attachment in attachments:
+                pages[path] = Resource(attachment.data, ATTACHMENT_TYPES[attachment.kind])
         return pages
 
     def _list_pages(self, key: str, label: str) -> dict[str, Resource]:
@@ -294,7 +419,8 @@ class DemoSite:
 
     def updated(self, updates: dict[str, Any], revised: str) -> DemoSite:
         """The site after ``updates`` (updates.toml's format): edits, chrome-only changes,
-        syndicated copies and new articles, each changed page marked ``revised``."""
+        syndicated copies and new articles, each changed page marked ``revised``; new portal
+        documents and attachments replaced under the same link."""
         by_id = {a.id: a for a in self.articles}
         for edit in updates.get("edit", []):
             old = by_id[edit["id"]]
@@ -318,7 +444,28 @@ class DemoSite:
         for entry in updates.get("article", []):
             number += 1
             by_id[entry["id"]] = replace(_parse_article(entry, number), revised=revised)
-        return DemoSite(list(by_id.values()))
+        return DemoSite(list(by_id.values()), documents=self._updated_documents(updates))
+
+    def _updated_documents(self, updates: dict[str, Any]) -> list[PortalDocument]:
+        by_id = {d.id: d for d in self.documents}
+        for change in updates.get("attachment", []):
+            old = by_id[change["document"]]
+            files = list(old.attachments)
+            index = next(i for i, a in enumerate(files) if a.name == change["name"])
+            paragraphs = tuple(
+                p.replace(change["old"], change["new"]) for p in files[index].paragraphs
+            )
+            if paragraphs == files[index].paragraphs:
+                raise ValueError(
+                    f"attachment {change['name']}: {change['old']!r} is not in its text"
+                )
+            files[index] = replace(files[index], paragraphs=paragraphs)
+            by_id[old.id] = replace(old, attachments=tuple(files))
+        number = max((d.number for d in self.documents), default=PORTAL_FIRST_NUMBER)
+        for entry in updates.get("document", []):
+            number += 1
+            by_id[entry["id"]] = _parse_document(entry, number)
+        return list(by_id.values())
 
 
 @cache
@@ -332,12 +479,45 @@ def load_site() -> DemoSite:
     """The demo site as shipped."""
     data = tomllib.loads(resources.files(__package__).joinpath("articles.toml").read_text("utf-8"))
     articles = [_parse_article(entry, 1001 + i) for i, entry in enumerate(data["article"])]
-    return DemoSite(articles)
+    portal = tomllib.loads(resources.files(__package__).joinpath("portal.toml").read_text("utf-8"))
+    docs = [
+        _parse_document(entry, PORTAL_FIRST_NUMBER + i)
+        for i, entry in enumerate(portal["document"])
+    ]
+    return DemoSite(articles, documents=docs)
 
 
 def _parse_article(entry: dict[str, Any], number: int) -> DemoArticle:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
     return DemoArticle(number=number, **values)
+
+
+def _parse_document(entry: dict[str, Any], number: int) -> PortalDocument:
+    lists = ("paragraphs", "attachments", "primary", "policies")
+    values = {k: v for k, v in entry.items() if k not in lists}
+    attachments = tuple(
+        DemoAttachment(a["name"], a["title"], tuple(a["paragraphs"]))
+        for a in entry.get("attachments", [])
+    )
+    return PortalDocument(
+        number=number,
+        paragraphs=tuple(entry["paragraphs"]),
+        attachments=attachments,
+        primary=tuple(entry.get("primary", ())),
+        policies=tuple(entry.get("policies", ())),
+        **values,
+    )
+
+
+@cache
+def _attachment_bytes(kind: str, title: str, paragraphs: tuple[str, ...]) -> bytes:
+    # Made once a process: a PDF takes reportlab tens of milliseconds, and the server renders
+    # the site anew at every update.
+    if kind == "pdf":
+        return documents.pdf_document(title, list(paragraphs))
+    if kind == "docx":
+        return documents.docx_document(title, list(paragraphs))
+    raise ValueError(f"the demo portal makes no {kind!r} attachments")
 
 
 @cache
@@ -355,6 +535,17 @@ def _render(name: str, **context: Any) -> str:
 
 def _link(article: DemoArticle, query: str) -> dict[str, str]:
     return {"href": article.path + query, "title": article.title, "published": article.published}
+
+
+def _paragraphs_html(paragraphs: tuple[str, ...]) -> Markup:
+    """A document's paragraphs as a portal prints them; a "## " one is a centred heading."""
+    parts = [
+        Markup('<p style="text-align:center"><strong>') + escape(p[3:]) + Markup("</strong></p>")
+        if p.startswith("## ")
+        else Markup("<p>") + escape(p) + Markup("</p>")
+        for p in paragraphs
+    ]
+    return Markup("\n").join(parts)
 
 
 def _body_html(article: DemoArticle) -> Markup:
