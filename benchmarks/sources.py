@@ -36,7 +36,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from contextlib import ExitStack, closing, suppress
@@ -50,7 +49,7 @@ if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path,
 from benchmarks.crawl import _memory, tree_sample  # noqa: E402
 from crawler.demo.server import DemoServer  # noqa: E402
 from tests.support.run import newsmon_command, start  # noqa: E402
-from tests.support.serving import Handler, LoopbackServer  # noqa: E402
+from tests.support.serving import StallingSite  # noqa: E402
 from tests.support.sites import changed_site  # noqa: E402
 
 SOURCE = r"""
@@ -89,21 +88,6 @@ class Measured:
     runs: int  # runs started
     fetches: int  # requests the runs recorded
     unchanged: int  # of them answered 304
-
-
-class Stalled(LoopbackServer):
-    """A site that accepts every connection and never answers (until it is stopped)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.released = threading.Event()
-
-    def respond(self, h: Handler, path: str) -> None:
-        self.released.wait()
-
-    def stop(self) -> None:
-        self.released.set()
-        super().stop()
 
 
 def write_seeds(path: Path, urls: Iterable[str], every: str) -> None:
@@ -216,7 +200,7 @@ def bench(count: int, articles: int, folder: Path) -> None:
     crawl = newsmon_command("crawl", "--quiet")
     with ExitStack() as servers:
         urls = [servers.enter_context(DemoServer(site)).url for _ in range(count)]
-        stalled = servers.enter_context(Stalled())
+        stalled = servers.enter_context(StallingSite())
         seeds = folder / "seeds.toml"
         write_seeds(seeds, urls, "6h")
         wanted = {f"site-{n}" for n in range(count)}

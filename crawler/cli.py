@@ -92,6 +92,12 @@ def taxonomy_option() -> Callable[[F], F]:
     )
 
 
+def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help=f"Print {what} as JSON, keys: {', '.join(keys)}."
+    )
+
+
 def redis_option(verb: str) -> Callable[[F], F]:
     return click.option(
         "--redis-url",
@@ -278,12 +284,8 @@ def _source_record(source: Source) -> dict[str, Any]:
 
 @main.command()
 @click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print a JSON list, one object a source: " + ", ".join(SOURCE_KEYS) + " (lists,"
-    " feeds and sitemaps as absolute URLs).",
+@json_option(
+    "a list, one object a source (lists, feeds and sitemaps as absolute URLs),", SOURCE_KEYS
 )
 @seeds_option()
 def sources(check: bool, as_json: bool, seeds: Path) -> None:
@@ -389,12 +391,10 @@ def extract(page: BinaryIO, url: str, content_type: str | None, as_json: bool) -
     help="Read the page as this source's crawl would: its patterns, politeness and"
     " private_hosts. Default: the source whose hosts include the URL's, else none.",
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print JSON, keys: " + ", ".join(TRIAL_KEYS) + " (tags as `newsmon tag --json`;"
-    " each link as url, follow: article, list or null, and the pattern that matched).",
+@json_option(
+    "what it found (tags as `newsmon tag --json`; each link as url, follow: article, list or"
+    " null, and the pattern that matched)",
+    TRIAL_KEYS,
 )
 @seeds_option()
 @taxonomy_option()
@@ -692,12 +692,6 @@ class AlertKindOption(click.Option):
 
         record = super().get_help_record(ctx)
         return record and (record[0], f"{record[1]} {', '.join(KINDS)}.")
-
-
-def json_option(what: str, keys: tuple[str, ...]) -> Callable[[F], F]:
-    return click.option(
-        "--json", "as_json", is_flag=True, help=f"Print {what} as JSON, keys: {', '.join(keys)}."
-    )
 
 
 @main.command()
