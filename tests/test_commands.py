@@ -28,7 +28,8 @@ from tests.support.hostile import CASES, HostileSite
 from tests.support.run import free_port, newsmon
 from tests.support.sites import public
 
-# Beside the demo: a source whose site is down, and one that was never crawled.
+# Beside the demo's sources (its news site crawled, its 政府信息公开 section never): a source
+# whose site is down, and one that was never crawled.
 MORE_SOURCES = """
 [[source]]
 id = "gone"
@@ -103,9 +104,9 @@ def test_status_opens_with_a_summary_and_tells_each_error_once(watched: Watched)
     errors = sum(run["errors"] or 0 for run in _last_runs(db))
     lines = shown.stdout.splitlines()
     assert lines[0] == (
-        f"3 sources: 1 ok, 1 failing, 1 never crawled; {errors} errors in the last runs"
+        f"4 sources: 1 ok, 1 failing, 2 never crawled; {errors} errors in the last runs"
     )
-    assert "never crawled: later" in lines
+    assert "never crawled: demo-gov, later" in lines
     refused = [line for line in lines if "connection refused" in line and "gone" in line]
     assert len(refused) == 1, shown.stdout
     urls = {r["url"] for r in db.query("select url from fetches where source_id = 'gone'")}
@@ -118,8 +119,8 @@ def test_status_json_is_the_same_report_as_data(watched: Watched) -> None:
     report = json.loads(shown.stdout)
     assert tuple(report) == STATUS_KEYS
     summary = report["summary"]
-    assert (summary["sources"], summary["ok"], summary["failing"]) == (3, 1, 1)
-    assert report["never_crawled"] == ["later"] and report["seed_problems"] == []
+    assert (summary["sources"], summary["ok"], summary["failing"]) == (4, 1, 1)
+    assert report["never_crawled"] == ["demo-gov", "later"] and report["seed_problems"] == []
     runs = _last_runs(Database(watched.db_path))
     assert [(s["id"], s["status"], s["pages"]) for s in report["sources"]] == sorted(
         (run["source_id"], run["status"], run["pages"] or 0) for run in runs
@@ -177,7 +178,7 @@ def test_a_bad_kind_or_age_is_one_line(aged: Path) -> None:
 
 def test_sources_json(watched: Watched) -> None:
     listed = json.loads(newsmon("sources", "--json", "--seeds", str(watched.seeds)).stdout)
-    assert [s["id"] for s in listed] == ["demo", "gone", "later"]
+    assert [s["id"] for s in listed] == ["demo", "demo-gov", "gone", "later"]
     assert all(tuple(s) == SOURCE_KEYS for s in listed)
     demo = listed[0]
     assert demo["lists"] == [
