@@ -242,7 +242,10 @@ def test_the_daemon_of_a_crawler_host_crawls_through_redis(
     with DemoServer() as server:
         seeds = demo_seeds(tmp_path / "seeds", 0, server.url)
         daemon = spawn(
-            newsmon_command("daemon", "--seeds", str(seeds), "--db", str(tmp_path / "none.db")),
+            newsmon_command(
+                *("daemon", "--source", "demo", "--seeds", str(seeds)),
+                *("--db", str(tmp_path / "none.db")),
+            ),
             {"NEWSMON_REDIS_URL": redis_url},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
