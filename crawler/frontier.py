@@ -3,8 +3,8 @@ crawler's own, removed when the crawler closes.
 
 A sitemap of N entries is N requests waiting at once; in Scrapy's memory queues each is a
 ``Request`` with its headers, meta and callbacks (~0.8 KB), so a crawl's memory grew with the
-size of the site. Pickled into Scrapy's disk queues (``SCHEDULER_DISK_QUEUE``), they cost a
-~350 bytes of a file each and nothing in memory. The queues keep their order (last in,
+size of the site. Past the first ``MEMORY_REQUESTS``, pickled into Scrapy's disk queues
+(``SCHEDULER_DISK_QUEUE``), they cost ~350 bytes of a file each and nothing in memory. The queues keep their order (last in,
 first out, as in memory: depth first), and a request that cannot be pickled waits in memory,
 as without a folder.
 
@@ -30,6 +30,11 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 
 PREFIX = "newsmon-frontier-"
+# Requests that wait in memory before the rest go to disk: pickling every one cost a crawl of
+# 2,000 articles 16 s of 87 (benchmarks/crawl.py); a site's lists and a page's links stay
+# under it, a big sitemap spills. ~0.8 MB a crawler at most. The environment variable
+# NEWSMON_FRONTIER_MEMORY sets another bound (the tests' small sites spill at 20).
+MEMORY_REQUESTS = int(os.environ.get("NEWSMON_FRONTIER_MEMORY") or 1000)
 
 
 class DiskFrontier(Scheduler):
@@ -62,6 +67,11 @@ class DiskFrontier(Scheduler):
             scheduler, shutil.rmtree, folder, ignore_errors=True
         )
         return scheduler
+
+    def _dqpush(self, request: Any) -> bool:
+        if len(self.mqs) < MEMORY_REQUESTS:
+            return False  # Scrapy then keeps it in the memory queue
+        return bool(super()._dqpush(request))
 
     def close(self, reason: str) -> Deferred[None] | None:
         closed = super().close(reason)

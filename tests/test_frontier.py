@@ -37,7 +37,12 @@ def queued_bytes(tmp: Path) -> int:
 
 def start_crawl(tmp: Path, db_path: Path, seeds: Path) -> subprocess.Popen[bytes]:
     command = newsmon_command("crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds))
-    return spawn(command, {"TMPDIR": str(tmp)}, stdout=subprocess.DEVNULL)
+    return spawn(command, environment(tmp), stdout=subprocess.DEVNULL)
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    """Frontiers under ``tmp``, spilling to disk past 20 requests: the site is small."""
+    return {"TMPDIR": str(tmp), "NEWSMON_FRONTIER_MEMORY": "20"}
 
 
 def wait_for_queue(process: subprocess.Popen[bytes], tmp: Path) -> None:
@@ -82,7 +87,7 @@ def test_a_crawl_stopped_by_sigterm_removes_its_frontier_and_the_next_run_reads_
     stopped = len(stored_paths(db_path))
     assert stopped < ARTICLES
     newsmon(
-        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env={"TMPDIR": str(tmp)}
+        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env=environment(tmp)
     )
     assert sorted(stored_paths(db_path)) == sorted(paths_of(server.site, ("gen", "gen-local")))
     assert not frontiers(tmp)
@@ -100,7 +105,7 @@ def test_the_frontier_of_a_killed_crawl_is_removed_by_the_next_crawl(
     process.wait(timeout=30)
     assert frontiers(tmp), "kill -9 gave the crawl no chance to remove its frontier"
     newsmon(
-        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env={"TMPDIR": str(tmp)}
+        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env=environment(tmp)
     )
     assert sorted(stored_paths(db_path)) == sorted(paths_of(server.site, ("gen", "gen-local")))
     assert not frontiers(tmp)
