@@ -4,8 +4,8 @@ crawler's own, removed when the crawler closes.
 A sitemap of N entries is N requests waiting at once; in Scrapy's memory queues each is a
 ``Request`` with its headers, meta and callbacks (~0.8 KB), so a crawl's memory grew with the
 size of the site. Past the first ``MEMORY_REQUESTS``, pickled into Scrapy's disk queues
-(``SCHEDULER_DISK_QUEUE``), they cost ~350 bytes of a file each and nothing in memory. The queues keep their order (last in,
-first out, as in memory: depth first), and a request that cannot be pickled waits in memory,
+(``SCHEDULER_DISK_QUEUE``), they cost ~350 bytes of a file each and nothing in memory. The
+queues keep their order (last in, first out: depth first; those in memory go first), and a request that cannot be pickled waits in memory,
 as without a folder.
 
 The folder is per crawler, never Scrapy's ``JOBDIR``: a run starts afresh (the revisit plan,
