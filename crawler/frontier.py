@@ -5,8 +5,8 @@ A sitemap of N entries is N requests waiting at once; in Scrapy's memory queues 
 ``Request`` with its headers, meta and callbacks (~0.8 KB), so a crawl's memory grew with the
 size of the site. Past the first ``MEMORY_REQUESTS``, pickled into Scrapy's disk queues
 (``SCHEDULER_DISK_QUEUE``), they cost ~350 bytes of a file each and nothing in memory. The
-queues keep their order (last in, first out: depth first; those in memory go first), and a request that cannot be pickled waits in memory,
-as without a folder.
+queues keep their order (last in, first out: depth first; those in memory go first), and a
+request that cannot be pickled waits in memory, as without a folder.
 
 The folder is per crawler, never Scrapy's ``JOBDIR``: a run starts afresh (the revisit plan,
 not a saved queue, is how a run follows one that was cut off), and the daemon runs many
