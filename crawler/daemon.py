@@ -4,7 +4,8 @@ crawl process.
 The runs go to one ``newsmon crawl --stdin`` child (``crawler.service``), which crawls each
 source it is sent beside the others, in one reactor with one pool of extract workers: memory
 is that of one crawl however many sources there are or fall due at once (one child per run
-held ~370 MB each, ~3 GB for ten sources due together; benchmarks/sources.py). The crawls are
+held ~370 MB each, ~3 GB for ten sources due together, as measured for issue 15; now
+benchmarks/sources.py compares the daemon with one ``newsmon crawl``). The crawls are
 in a child, not in this process: a leak, a crash or a stuck parser stays in the child, whose
 runs this process logs as ended with it before it starts another for the next run, and the
 daemon that runs for months stays small. A child idle for ``IDLE_SECONDS`` is let go, so that

@@ -5,7 +5,7 @@ arrives, beside the runs already going; each finished run is a JSON line on stdo
 keeps one such process and sends it every source that falls due, so that a hundred sources
 due at once are a hundred Scrapy crawlers in one reactor (what Scrapy is built for), sharing
 one pool of extract workers, instead of a hundred processes that each load Scrapy, jieba, the
-gazetteer and a pool of their own (~370 MB each; benchmarks/sources.py measures both).
+gazetteer and a pool of their own (~370 MB each, as measured before this design).
 
 This was chosen over running the reactor in the daemon itself: the daemon stays a small
 supervisor that outlives whatever a crawl does to its process (a leak, a C parser's crash, a
