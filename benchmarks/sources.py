@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from contextlib import ExitStack, closing, suppress
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
     sys.path.insert(0, str(PROJECT))
-from benchmarks.crawl import _memory, tree_sample  # noqa: E402
+from benchmarks.crawl import tree_sample  # noqa: E402
 from crawler.demo.server import DemoServer  # noqa: E402
 from tests.support.run import newsmon_command, start  # noqa: E402
 from tests.support.serving import StallingSite  # noqa: E402
@@ -135,10 +135,8 @@ def measure(command: list[str], db_path: Path, wanted: set[str], log: Path) -> M
     try:
         while True:
             now_seen: dict[int, float] = {}
-            pss, _ = tree_sample(process.pid, now_seen)
-            peak, most = max(peak, pss), max(most, len(now_seen))
-            with suppress(OSError):
-                own = max(own, _memory(process.pid)[0])
+            pss, _, root = tree_sample(process.pid, now_seen)
+            peak, most, own = max(peak, pss), max(most, len(now_seen)), max(own, root)
             for pid, seconds in now_seen.items():
                 cpu[pid] = max(cpu.get(pid, 0.0), seconds)
             runs = read_runs(db_path, after)
