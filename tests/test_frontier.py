@@ -58,14 +58,31 @@ def stored_paths(db_path: Path) -> list[str]:
     return [path_of(row["url"]) for row in Database(db_path)["articles"].rows]
 
 
-def test_crawlers_side_by_side_queue_on_disk_store_every_article_once_and_clean_up(
+def queued_crawl(
     tmp_path: Path, server: DemoServer
-) -> None:
+) -> tuple[Path, Path, Path, subprocess.Popen[bytes]]:
+    """A crawl of the site's two sources started, once requests wait on disk: its temporary
+    folder, database, seeds and process."""
     tmp, db_path = tmp_path / "tmp", tmp_path / "news.db"
     tmp.mkdir()
     seeds = write_seeds(tmp_path / "seeds.toml", server.url)
     process = start_crawl(tmp, db_path, seeds)
     wait_for_queue(process, tmp)
+    return tmp, db_path, seeds, process
+
+
+def crawl_the_rest(tmp: Path, db_path: Path, seeds: Path, server: DemoServer) -> None:
+    """A second crawl, after which every article of the site is stored."""
+    newsmon(
+        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env=environment(tmp)
+    )
+    assert sorted(stored_paths(db_path)) == sorted(paths_of(server.site, ("gen", "gen-local")))
+
+
+def test_crawlers_side_by_side_queue_on_disk_store_every_article_once_and_clean_up(
+    tmp_path: Path, server: DemoServer
+) -> None:
+    tmp, db_path, seeds, process = queued_crawl(tmp_path, server)
     assert process.wait(timeout=300) == 0
     paths = stored_paths(db_path)
     assert sorted(paths) == sorted(paths_of(server.site, ("gen", "gen-local")))
@@ -76,36 +93,22 @@ def test_crawlers_side_by_side_queue_on_disk_store_every_article_once_and_clean_
 def test_a_crawl_stopped_by_sigterm_removes_its_frontier_and_the_next_run_reads_the_rest(
     tmp_path: Path, server: DemoServer
 ) -> None:
-    tmp, db_path = tmp_path / "tmp", tmp_path / "news.db"
-    tmp.mkdir()
-    seeds = write_seeds(tmp_path / "seeds.toml", server.url)
-    process = start_crawl(tmp, db_path, seeds)
-    wait_for_queue(process, tmp)
+    tmp, db_path, seeds, process = queued_crawl(tmp_path, server)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=120)
     assert not frontiers(tmp)
     stopped = len(stored_paths(db_path))
     assert stopped < ARTICLES
-    newsmon(
-        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env=environment(tmp)
-    )
-    assert sorted(stored_paths(db_path)) == sorted(paths_of(server.site, ("gen", "gen-local")))
+    crawl_the_rest(tmp, db_path, seeds, server)
     assert not frontiers(tmp)
 
 
 def test_the_frontier_of_a_killed_crawl_is_removed_by_the_next_crawl(
     tmp_path: Path, server: DemoServer
 ) -> None:
-    tmp, db_path = tmp_path / "tmp", tmp_path / "news.db"
-    tmp.mkdir()
-    seeds = write_seeds(tmp_path / "seeds.toml", server.url)
-    process = start_crawl(tmp, db_path, seeds)
-    wait_for_queue(process, tmp)
+    tmp, db_path, seeds, process = queued_crawl(tmp_path, server)
     process.kill()
     process.wait(timeout=30)
     assert frontiers(tmp), "kill -9 gave the crawl no chance to remove its frontier"
-    newsmon(
-        "crawl", "--quiet", "--db", str(db_path), "--seeds", str(seeds), env=environment(tmp)
-    )
-    assert sorted(stored_paths(db_path)) == sorted(paths_of(server.site, ("gen", "gen-local")))
+    crawl_the_rest(tmp, db_path, seeds, server)
     assert not frontiers(tmp)
