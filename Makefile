@@ -1,5 +1,10 @@
 # Two commands do all set-up: `make demo` and `make test` (see README.md).
-PYTHON ?= python3
+# magic-html, one of the extraction candidates, wants Python 3.12 or newer: the first such
+# interpreter found (pyenv's builds first: pyenv's python3.12 shim fails where 3.12 is not the
+# selected version), else python3.
+PYTHON ?= $(firstword $(foreach p,$(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) \
+	$(shell command -v python3.13 python3.12 python3 2>/dev/null),\
+	$(shell $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $(p))) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 

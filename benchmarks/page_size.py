@@ -23,7 +23,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from html import escape
-from typing import TypeVar
 
 import lxml.html
 
@@ -32,7 +31,6 @@ from crawler.clean import clean_text
 from crawler.demo.site import DemoArticle, load_site
 from crawler.extract import extract_article
 
-T = TypeVar("T")
 MB = 1024 * 1024
 SIZES = "100K,200K,400K,800K,1.5M,3M,6M"
 URL = "http://127.0.0.1/policy/202305/t20230531_1001.html"
@@ -139,7 +137,7 @@ def grown(head: str, tail: str, parts: Iterator[str], size: int) -> bytes:
     return ("".join(chunks) + tail).encode()
 
 
-def timed(work: Callable[[], T]) -> tuple[float, float, T]:
+def timed[T](work: Callable[[], T]) -> tuple[float, float, T]:
     """CPU and wall-clock seconds of ``work``, and its result."""
     cpu, wall = time.process_time(), time.perf_counter()
     result = work()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,8 +25,6 @@ from tests.support.kills import crawls_of
 from tests.support.run import newsmon_command, start
 from tests.support.serving import StallingSite
 from tests.support.sites import generated
-
-T = TypeVar("T")
 
 # A second source on the same site: its start URL is not one of demo's (they must be unique).
 SECOND_SOURCE = """
@@ -75,7 +73,7 @@ def of(rows: list[dict[str, Any]], source_id: str) -> list[dict[str, Any]]:
     return [r for r in rows if r["source_id"] == source_id]
 
 
-def wait_for(
+def wait_for[T](
     check: Callable[[], T | None], seconds: float, daemon: subprocess.Popen[bytes], log: Path
 ) -> T:
     """What ``check`` returns once it returns something, while the daemon runs (``seconds``)."""

@@ -38,7 +38,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from crawler.classify import Tags, classify
 from crawler.classify.policies import DocumentInfo
@@ -48,8 +48,6 @@ from crawler.errors import PageFailed, PageTooSlow, WorkerDied
 from crawler.extract import extract_article
 from crawler.items import Page
 from crawler.search import search_tokens
-
-T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +99,7 @@ def classify_page(
     return tags, search_tokens(title, text)
 
 
-def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+def capped[T](stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     """``fn(*args)`` and the CPU seconds it took; :class:`PageTooSlow` once it has taken
     ``cap`` seconds. The caps on page and text size bound every stage to a few seconds (a
     6 MB page of benchmarks/page_size.py: 2.0 s to extract, 1.9 s to tag its 1,000,000
@@ -139,7 +137,7 @@ def capped(stage: str, cap: float, fn: Callable[..., T], *args: Any) -> tuple[T,
     return result, time.process_time() - started
 
 
-async def run_stage(
+async def run_stage[T](
     pool: Pool | None, stage: str, cap: float, fn: Callable[..., T], *args: Any
 ) -> tuple[T, float]:
     """:func:`capped` ``fn(*args)`` in a worker of ``pool``, or inline when it is None; a
@@ -196,7 +194,7 @@ class Pool:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.users = 0
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run[T](self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker, once one of the queue's slots is free."""
         loop = asyncio.get_running_loop()
         if self.slots is None or self.loop is not loop:
