@@ -11,6 +11,7 @@ kind without a reader, or a PDF without a text layer, is an :class:`AttachmentTe
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -192,6 +193,19 @@ KINDS: dict[str, AttachmentKind] = {
     "txt": AttachmentKind((".txt",), _text_file, linked=False),
 }
 LINKED_KINDS = frozenset(kind for kind, declared in KINDS.items() if declared.linked)
+# What every attachment link has on the page: a linked kind's suffix in its address or text,
+# or the 附件 label of its block (is_attachment).
+_MAY_LINK = re.compile(
+    "附件|"
+    + "|".join(re.escape(suffix) + r"\b" for k in LINKED_KINDS for suffix in KINDS[k].suffixes),
+    re.IGNORECASE,
+)
+
+
+def may_link_attachments(page_text: str) -> bool:
+    """Whether a page's text could hold an attachment link: most news pages cannot, and are
+    then not parsed for links at all (a parse is most of the crawl's own time per page)."""
+    return _MAY_LINK.search(page_text) is not None
 
 
 def kind_of(name: str) -> str | None:

@@ -22,7 +22,7 @@ from crawler.logs import setup_logging
 from crawler.pipelines.store import DATABASE_ERROR, finish_reason, unread
 from crawler.progress import plural, progress_line
 from crawler.revisit import RevisitPlan
-from crawler.settings import build_settings
+from crawler.settings import build_settings, share_pages_waiting
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 
@@ -181,6 +181,7 @@ def database_failed(source: Source, db_path: str | Path, exc: sqlite3.Error) -> 
 def _crawl(
     sources: list[Source], plans: Mapping[str, RevisitPlan | None], settings: Settings
 ) -> list[SourceResult]:
+    share_pages_waiting(settings, len(sources))
     process = CrawlerProcess(settings)
     setup_logging()
     crawlers = []

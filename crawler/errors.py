@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from scrapy.exceptions import IgnoreRequest
-
 
 class DeliveryFailed(OSError):
     """A digest that did not reach the SMTP server, or may not have; the first line says why."""
@@ -36,18 +34,6 @@ RefusalKind = Literal["robots", "refused", "offsite", "redirects", "too_big"]
 class LinkTooLong(ValueError):
     """A link longer than Scrapy's URLLENGTH_LIMIT: Scrapy would drop its request without a
     word, so the spider refuses it first and the page's fetch records it."""
-
-
-class RequestRefused(IgnoreRequest):
-    """A request newsmon will not make or whose response it will not take, by ``kind``:
-    ``robots`` (robots.txt forbids it), ``refused`` (a non-public address), ``offsite`` (off
-    the source's domains), ``redirects`` (a loop, or too many), ``too_big`` (over
-    DOWNLOAD_MAXSIZE). The message is the one line a fetch records."""
-
-    def __init__(self, kind: RefusalKind, line: str):
-        super().__init__(line)
-        self.kind = kind
-        self.line = line
 
 
 class DatabaseError(Exception):

@@ -20,11 +20,23 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url
 
-from crawler.errors import RefusalKind, RequestRefused
+from crawler.errors import RefusalKind
 
 # Cloud metadata services answer on these without being link-local (Alibaba Cloud's is in the
 # carrier-grade NAT range); they are named in the error so that a user sees what was at stake.
 METADATA_ADDRESSES = frozenset({"169.254.169.254", "100.100.100.200", "fd00:ec2::254"})
+
+
+class RequestRefused(IgnoreRequest):
+    """A request newsmon will not make or whose response it will not take, by ``kind``:
+    ``robots`` (robots.txt forbids it), ``refused`` (a non-public address), ``offsite`` (off
+    the source's domains), ``redirects`` (a loop, or too many), ``too_big`` (over
+    DOWNLOAD_MAXSIZE). The message is the one line a fetch records."""
+
+    def __init__(self, kind: RefusalKind, line: str):
+        super().__init__(line)
+        self.kind = kind
+        self.line = line
 
 
 def address_kind(address: str) -> str | None:

@@ -51,7 +51,7 @@ from crawler.crawl import (
 from crawler.distributed import connect, read_plan, share_through_redis
 from crawler.locks import FileLock
 from crawler.logs import setup_logging
-from crawler.settings import build_settings
+from crawler.settings import build_settings, share_pages_waiting
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 
@@ -94,12 +94,7 @@ class CrawlService:
         self.sources = sources
         self.db_path = db_path
         self.settings = build_settings(db_path, **settings)
-        # Scrapy bounds the responses whose items are still in the pipelines per crawler
-        # (SCRAPER_SLOT_MAX_ACTIVE_SIZE, sized for one crawl to keep the pool busy). Here up to
-        # RUNS_AT_ONCE crawlers feed one pool: each its share, or a slow pool lets every one
-        # hold a whole site's pages (benchmarks/sources.py).
-        share = self.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // RUNS_AT_ONCE
-        self.settings.set("SCRAPER_SLOT_MAX_ACTIVE_SIZE", share, priority="cmdline")
+        share_pages_waiting(self.settings, RUNS_AT_ONCE)
         # Shared through Redis, the plans are the round's and the writer, on another host,
         # records the runs: no locks or database here.
         self.redis = None if redis_url is None else connect(redis_url)

@@ -39,6 +39,10 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # the pages waiting for the extract workers. ~100 article pages keep the workers busy; Scrapy's
 # 5 MB let ~500 wait, 50 MB more memory for nothing.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Scrapy starts this many tasks for every response's output, however few items it yields (an
+# article page: one, and a request or two); at its 100, 50 sources' waiting pages held 35,000
+# tasks. A list page's hundred requests need no more: queuing one is quick.
+CONCURRENT_ITEMS = 8
 # Requests waiting to be sent are pickled to a folder of the crawler's own (crawler.frontier):
 # a sitemap of 10,000 articles is 10,000 of them at once, ~0.8 KB each in memory.
 SCHEDULER = "crawler.frontier.DiskFrontier"
@@ -46,7 +50,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # crawler.logs prints one line per record instead
-LOG_FORMATTER = "crawler.logs.ItemUrls"  # items named by URL, never printed whole
+LOG_FORMATTER = "crawler.logformatter.ItemUrls"  # items named by URL, never printed whole
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, in their places, as subclasses whose refusals say their kind (RequestRefused).
@@ -106,6 +110,15 @@ def _seconds_from_environment(name: str, default: float) -> float:
 # as an error of that page (crawler.pipelines.pool.capped): over ten times what the largest
 # page takes once its size is capped. The environment variable of that name sets it too.
 NEWSMON_PAGE_CPU_SECONDS = _seconds_from_environment("NEWSMON_PAGE_CPU_SECONDS", 30.0)
+
+
+def share_pages_waiting(settings: Settings, crawlers: int) -> None:
+    """Give each of ``crawlers`` crawling side by side in one process its share of the pages
+    that may wait for the process's one pool of workers. Scrapy bounds them per crawler
+    (SCRAPER_SLOT_MAX_ACTIVE_SIZE): each with the whole budget, fifty sources crawled at once
+    held 2,400 pages waiting for a pool busy with ~50, and 50 times the memory."""
+    share = settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // max(1, crawlers)
+    settings.set("SCRAPER_SLOT_MAX_ACTIVE_SIZE", share, priority="cmdline")
 
 
 def build_settings(db_path: str | Path, progress: bool = False, **overrides: Any) -> Settings:
