@@ -1,0 +1,133 @@
+"""`newsmon sources add URL` against the demo site on 127.0.0.1: the entry it proposes from
+the links it sees, what it shows before asking, and a crawl with the written entry; then the
+pure reading of links (crawler/propose.py) on the shapes of real portals' addresses."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from crawler.demo.server import DemoServer
+from crawler.propose import (
+    Anchor,
+    article_patterns,
+    list_patterns,
+    robots_sitemaps,
+    source_id,
+    toml_entry,
+)
+from crawler.sources import load_sources
+from tests.support.run import newsmon
+from tests.support.sites import public
+
+
+def _add(
+    server: DemoServer, seeds: Path, *options: str, answer: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`newsmon sources add` of the demo's 政策 list into ``seeds``, ``answer`` typed."""
+    url = server.url + "policy/"
+    options = ("--seeds", str(seeds), "--delay", "0", *options)
+    return newsmon("sources", "add", url, *options, input=answer, check=False)
+
+
+def test_an_entry_from_a_list_page_finds_that_sections_articles(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    seeds = tmp_path / "mine.toml"
+    policy = [a for a in public(demo_server.site) if a.section == "policy"]
+    declined = _add(demo_server, seeds, "--private-host", "127.0.0.1", answer="n\n")
+    assert declined.returncode == 0, declined.stderr
+    assert not seeds.exists() and declined.stdout.rstrip().endswith("nothing written")
+    shown = declined.stdout
+    # Before asking it shows the pattern, the feed and sitemap it found, and articles by title.
+    assert re.search(r"(?m)^article_urls: \^/policy/", shown), shown
+    assert f"feed: {demo_server.url}rss.xml" in shown
+    assert f"sitemap: {demo_server.url}sitemap.xml" in shown
+    dated = {demo_server.url + a.path[1:]: a.published[:10] for a in policy}
+    listed = [line.split() for line in shown.splitlines() if line.startswith("  20")]
+    assert len(listed) >= 3 and all(dated.get(row[-1]) == row[0] for row in listed), listed
+
+    agreed = _add(
+        demo_server, seeds, "--private-host", "127.0.0.1", "--region", "全国", answer="y\n"
+    )
+    assert agreed.returncode == 0 and f"wrote {seeds}" in agreed.stdout, agreed.stderr
+    (source,) = load_sources([seeds])
+    assert source.lists == (demo_server.url + "policy/",) and source.region == "全国"
+    assert source.feeds and source.sitemaps and source.list_urls
+
+    db_path = tmp_path / "news.db"
+    newsmon("crawl", "--seeds", str(seeds), "--db", str(db_path), "--quiet")
+    stored = {row["url"] for row in Database(db_path).query("select url from articles")}
+    assert stored == {demo_server.url + a.path[1:] for a in policy}
+
+
+def test_a_second_add_of_the_same_page_is_refused(demo_server: DemoServer, tmp_path: Path) -> None:
+    seeds = tmp_path / "mine.toml"
+    assert _add(demo_server, seeds, "--private-host", "127.0.0.1", "--yes").returncode == 0
+    before = seeds.read_text("utf-8")
+    again = _add(demo_server, seeds, "--private-host", "127.0.0.1", "--yes")
+    assert again.returncode == 1 and len(again.stderr.splitlines()) == 1
+    assert "is a start URL of source" in again.stderr
+    assert seeds.read_text("utf-8") == before
+
+
+def test_a_loopback_page_needs_private_host(demo_server: DemoServer, tmp_path: Path) -> None:
+    seeds = tmp_path / "mine.toml"
+    refused = _add(demo_server, seeds, "--yes")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert len(refused.stderr.splitlines()) == 1 and "--private-host" in refused.stderr
+    assert "loopback" in refused.stderr and not seeds.exists()
+
+
+# Addresses in the shapes of real portals (made up: no page of theirs is copied).
+PORTAL = [
+    Anchor("/xxgk/tzgg/202406/t20240618_11223344.html", "关于开展2024年人工智能专项申报的通知"),
+    Anchor("/xxgk/tzgg/202405/t20240530_11223001.html", "市工业和信息化局关于印发行动方案的通知"),
+    Anchor("/xxgk/tzgg/202312/t20231201_10998877.html", "关于征集算力应用场景的公告"),
+    Anchor("/xxgk/tzgg/index_1.html", "2"),
+    Anchor("/xxgk/tzgg/index_2.html", "3"),
+    Anchor("/about/contact.html", "联系我们"),
+    Anchor("/xxgk/202406/t20240618_1.html", "首页"),
+]
+
+
+def test_article_links_make_one_pattern_that_takes_tomorrows_too() -> None:
+    (pattern,) = article_patterns(PORTAL)
+    assert len(pattern.paths) == 3
+    rule = re.compile(pattern.regex)
+    assert all(rule.search(p) for p in pattern.paths)
+    assert rule.search("/xxgk/tzgg/202701/t20270105_123456789.html")  # a longer id, a new month
+    assert not rule.search("/xxgk/tzgg/index_1.html") and not rule.search("/about/contact.html")
+    (pager,) = list_patterns(PORTAL, [])
+    assert re.search(pager.regex, "/xxgk/tzgg/index_9.html")
+
+
+def test_sections_side_by_side_are_one_pattern() -> None:
+    anchors = [
+        Anchor(f"/{section}/2024061{n}/{n}00{n}.shtml", f"第{n}条新闻的标题足够长了吧")
+        for section in ("gnxw", "dfxw")
+        for n in range(3)
+    ]
+    (pattern,) = article_patterns(anchors)
+    assert re.search(pattern.regex, "/gnxw/20250101/99999.shtml")
+    assert not re.search(pattern.regex, "/other/20250101/99999.shtml")
+
+
+def test_robots_sitemaps_ids_and_entries() -> None:
+    robots = "User-agent: *\nDisallow: /search\nsitemap: https://a.gov.cn/sitemap.xml\n"
+    assert robots_sitemaps(robots) == ["https://a.gov.cn/sitemap.xml"]
+    assert source_id("www.gxj.sz.gov.cn", "/xxgk/tzgg/") == "gxj-sz-xxgk"
+    fields = {"id": "a", "name": "它's", "article_urls": [r"^/\d+\.html$"], "region": None}
+    assert tomllib.loads(toml_entry(fields))["source"] == [
+        {"id": "a", "name": "它's", "article_urls": [r"^/\d+\.html$"]}
+    ]
+
+
+@pytest.mark.parametrize("anchors", [[], PORTAL[3:]])
+def test_no_headlines_no_pattern(anchors: list[Anchor]) -> None:
+    assert article_patterns(anchors) == []
