@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import RequestRefused
 from crawler.extract import extract_article
+from crawler.pagination import script_pages
 from crawler.propose import (
     Anchor,
     Pattern,
@@ -147,9 +148,10 @@ class DiscoverySpider(NewsSpider):
         elif isinstance(response, TextResponse):
             found.title = " ".join((response.xpath("string(//title)").get() or "").split())
             links = self._anchors(response)
-            found.next_paths = [
-                p for p in map(self._path, map(response.urljoin, next_page_hrefs(response))) if p
-            ]
+            # A pager a script draws (createPageHTML) names its pages in no <a>.
+            drawn = script_pages(response.xpath("//script/text()").getall(), response.url, 3)
+            pages = [*map(response.urljoin, next_page_hrefs(response)), *drawn]
+            found.next_paths = [p for p in map(self._path, pages) if p]
         else:
             found.error = f"not a web page: {fetch.content_type or 'no Content-Type'}"
             return

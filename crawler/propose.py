@@ -59,6 +59,10 @@ def _segment_regex(values: list[str]) -> str:
     if len(set(values)) == 1 and not DIGITS.search(values[0]):
         return re.escape(values[0])
     if not any(DIGITS.search(v) for v in values):
+        # Columns side by side (/xxgk/tzgg/…, /xxgk/zcjd/…): a column started next year is
+        # one of them too, as the shipped seeds write it.
+        if all(re.fullmatch("[a-z]+", v) for v in values):
+            return "[a-z]+"
         return "(?:" + "|".join(re.escape(v) for v in sorted(set(values))) + ")"
     pieces = [DIGITS.split(v) for v in values]
     out = []

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.propose import (
     Anchor,
@@ -66,6 +67,24 @@ def test_an_entry_from_a_list_page_finds_that_sections_articles(
     assert stored == {demo_server.url + a.path[1:] for a in policy}
 
 
+@pytest.mark.parametrize(("page", "written_by_hand"), [("", "demo"), ("xxgk/", "demo-gov")])
+def test_the_patterns_proposed_are_those_written_by_hand(
+    demo_server: DemoServer, tmp_path: Path, page: str, written_by_hand: str
+) -> None:
+    # The home page links headlines of every section; the 政府信息公开 list draws its pager
+    # with a script. The demo's own seed file has the patterns a person wrote for both.
+    seeds = tmp_path / "mine.toml"
+    url = demo_server.url + page
+    options = ("--seeds", str(seeds), "--private-host", "127.0.0.1", "--delay", "0", "--yes")
+    newsmon("sources", "add", url, *options)
+    (proposed,) = load_sources([seeds])
+    by_hand = next(s for s in load_sources([paths.demo_seeds()]) if s.id == written_by_hand)
+    assert proposed.article_urls == by_hand.article_urls
+    if page:
+        (pager,) = proposed.list_urls
+        assert re.search(pager, "/xxgk/index_3.html") and not re.search(pager, "/xxgk/")
+
+
 def test_a_second_add_of_the_same_page_is_refused(demo_server: DemoServer, tmp_path: Path) -> None:
     seeds = tmp_path / "mine.toml"
     assert _add(demo_server, seeds, "--private-host", "127.0.0.1", "--yes").returncode == 0
@@ -115,7 +134,11 @@ def test_sections_side_by_side_are_one_pattern() -> None:
     ]
     (pattern,) = article_patterns(anchors)
     assert re.search(pattern.regex, "/gnxw/20250101/99999.shtml")
-    assert not re.search(pattern.regex, "/other/20250101/99999.shtml")
+    assert re.search(pattern.regex, "/gjxw/20250101/99999.shtml")  # a column seen later
+    assert not re.search(pattern.regex, "/gnxw/2025/99999.shtml")
+    mixed = [Anchor(a.path.replace("dfxw", "DF-xw"), a.text) for a in anchors]
+    (pattern,) = article_patterns(mixed)
+    assert pattern.regex.startswith(r"^/(?:DF\-xw|gnxw)/")
 
 
 def test_robots_sitemaps_ids_and_entries() -> None:
