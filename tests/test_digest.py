@@ -384,3 +384,15 @@ def test_the_digest_in_a_browser_opens_with_the_change(db_path: Path, tmp_path: 
     chromium(f"--screenshot={shot}", "--window-size=900,1200", page.as_uri(), profile=profile)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     SCREENSHOTS.append(shot)
+
+
+def test_a_preview_needs_no_recipients_and_a_digest_does(db_path: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "newsmon.toml", 25, to="[]")
+    args = ("digest", "--db", str(db_path), "--config", str(config))
+    shown = newsmon(*args, "--dry-run").stdout
+    assert "to no one yet" in shown.splitlines()[0]
+    sections = re.findall(r"^== (.+) ==$", shown, re.M)
+    assert sections[0] == "更新的文章" and CHANGED in shown.split("== 更新的文章 ==")[1]
+    refused = newsmon(*args, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith("Error: no recipients:")
+    assert len(refused.stderr.splitlines()) == 1 and unsent(db_path) == 3
