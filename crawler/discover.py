@@ -23,6 +23,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from crawler.classify import classify
 from crawler.errors import RequestRefused
 from crawler.extract import extract_article
 from crawler.pagination import script_pages
@@ -326,6 +327,11 @@ def propose(
                 f" {_matching(listing, found.articles)} of them by article_urls"
             )
             report.append(f"{key[:-1]}: {listing.url}  ({what})")
+    if region is None and found.title:
+        primary = classify(found.title, title=found.title).regions.primary
+        region = primary[0] if primary else None
+        if region:
+            report.append(f"region: {region} (from the page's title; --region to change)")
     taken = [s for s in found.samples if s.article]
     report.append(f"articles it would take (the first {len(found.samples)} fetched now):")
     for s in found.samples:

@@ -80,6 +80,7 @@ def test_the_patterns_proposed_are_those_written_by_hand(
     (proposed,) = load_sources([seeds])
     by_hand = next(s for s in load_sources([paths.demo_seeds()]) if s.id == written_by_hand)
     assert proposed.article_urls == by_hand.article_urls
+    assert proposed.region == by_hand.region  # the region in the page's title, or 全国
     if page:
         (pager,) = proposed.list_urls
         assert re.search(pager, "/xxgk/index_3.html") and not re.search(pager, "/xxgk/")
