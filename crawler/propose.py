@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from crawler.attachments import is_attachment
+
 # A headline has words; a link to 首页, 更多 or a page number does not.
 TITLE_CHARS = 8
 # The fewest links of one shape that make a pattern: two headlines of one shape are a list.
@@ -23,6 +25,12 @@ DATE_LENGTHS = (4, 6, 8)
 YEAR = re.compile(r"^(19|20)")
 PAGE_NUMBER_TEXT = re.compile(r"^\d{1,4}$")
 DIGITS = re.compile(r"(\d+)")
+# The variable parts of an address: ids of letters and digits (a hash's 32 hex digits,
+# 1LQ0348K00020QDS, iicezzrq4972166) and runs of digits. An id is one part, or the places of
+# its digits would give each link a shape of its own.
+CODE = r"(?=[0-9A-Za-z]*[A-Za-z])(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{12,}"
+NUMBERS = re.compile(rf"({CODE}|\d+)")
+CODE_CLASSES = ("0-9a-f", "0-9a-z", "0-9A-Z", "0-9A-Za-z")
 FEED_NAME = re.compile(r"(rss|atom|feed)[^/]*$", re.IGNORECASE)
 
 
@@ -47,10 +55,17 @@ def _segments(path: str) -> list[str]:
     return path.lstrip("/").split("/")
 
 
+def _numbered(path: str) -> str:
+    """The address without its query when its path carries a number: that number is the
+    article, and the query (cre=…&loc=3, a recommender's) differs between links to it."""
+    base, _, query = path.partition("?")
+    return base if query and DIGITS.search(base) else path
+
+
 def _shape(path: str) -> tuple[str, ...]:
     """The path with its numbers blanked and every folder but the last named ``*``: links of
     sections side by side (/policy/…, /local/…) share a shape."""
-    parts = [DIGITS.sub("0", s) for s in _segments(path)]
+    parts = [NUMBERS.sub("0", s) for s in _segments(_numbered(path))]
     return tuple("*" if i < len(parts) - 1 and "0" not in p else p for i, p in enumerate(parts))
 
 
@@ -64,7 +79,7 @@ def _segment_regex(values: list[str]) -> str:
         if all(re.fullmatch("[a-z]+", v) for v in values):
             return "[a-z]+"
         return "(?:" + "|".join(re.escape(v) for v in sorted(set(values))) + ")"
-    pieces = [DIGITS.split(v) for v in values]
+    pieces = [NUMBERS.split(v) for v in values]
     out = []
     for i, piece in enumerate(pieces[0]):
         if i % 2 == 0:  # the text between numbers is the same: the shape says so
@@ -72,6 +87,12 @@ def _segment_regex(values: list[str]) -> str:
             continue
         lengths = {len(p[i]) for p in pieces}
         (length,) = lengths if len(lengths) == 1 else (0,)
+        if not all(p[i].isdigit() for p in pieces):
+            chars = next(
+                c for c in CODE_CLASSES if all(re.fullmatch(f"[{c}]+", p[i]) for p in pieces)
+            )
+            out.append(f"[{chars}]" + (f"{{{length}}}" if length else "+"))
+            continue
         dated = length in DATE_LENGTHS and all(YEAR.match(p[i]) for p in pieces)
         out.append(rf"\d{{{length}}}" if dated else r"\d+")
     return "".join(out)
@@ -79,8 +100,11 @@ def _segment_regex(values: list[str]) -> str:
 
 def pattern_for(paths: Iterable[str]) -> str:
     """The regex (on path?query) that the ``paths``, all of one shape, have in common."""
-    columns = list(zip(*(_segments(p) for p in paths), strict=True))
-    return "^/" + "/".join(_segment_regex(list(c)) for c in columns) + "$"
+    paths = list(paths)
+    bases = [_numbered(p) for p in paths]
+    columns = list(zip(*(_segments(p) for p in bases), strict=True))
+    end = "$" if bases == paths else r"(?:\?|$)"
+    return "^/" + "/".join(_segment_regex(list(c)) for c in columns) + end
 
 
 def _grouped(paths: Iterable[str]) -> list[list[str]]:
@@ -94,7 +118,9 @@ def is_headline(anchor: Anchor) -> bool:
     """Whether the link reads as an article's: a headline (or no text at all, as a sitemap's
     entries) on an address that carries a number."""
     words = anchor.text is None or len(re.sub(r"\W", "", anchor.text)) >= TITLE_CHARS
-    return words and bool(DIGITS.search(anchor.path))
+    # A list of files (年报.pdf …) is a page's attachments, not articles of the source.
+    filed = is_attachment(anchor.path, anchor.text or "", labelled=False)
+    return words and bool(DIGITS.search(anchor.path)) and not filed
 
 
 def article_patterns(anchors: Iterable[Anchor]) -> list[Pattern]:

@@ -142,6 +142,22 @@ def test_sections_side_by_side_are_one_pattern() -> None:
     assert pattern.regex.startswith(r"^/(?:DF\-xw|gnxw)/")
 
 
+def test_ids_of_letters_and_digits_and_a_recommenders_query() -> None:
+    hashes = [
+        Anchor(f"/contents/2020/{m}/{d}-{h}.html", "基金管理有限公司关于旗下基金的公告")
+        for m, d, h in [(7, 2, "b5" * 16), (6, 28, "7a1c" * 8), (12, 9, "0f9e8d7c" * 4)]
+    ]
+    (pattern,) = article_patterns(hashes)
+    assert pattern.regex == r"^/contents/\d{4}/\d+/\d+\-[0-9a-f]{32}\.html$"
+    tracked = [
+        Anchor(f"/t/2019-09-1{n}/doc-{code}.shtml?cre=tj&loc={n}", "一条推荐新闻的标题在这里")
+        for n, code in enumerate(["iicezzrq4972166", "iicezueu1234567", "iqwerty12345678"])
+    ]
+    (pattern,) = article_patterns(tracked)
+    assert re.search(pattern.regex, "/t/2019-09-11/doc-iabcdefg7654321.shtml")
+    assert re.search(pattern.regex, "/t/2019-09-11/doc-iabcdefg7654321.shtml?loc=9")
+
+
 def test_robots_sitemaps_ids_and_entries() -> None:
     robots = "User-agent: *\nDisallow: /search\nsitemap: https://a.gov.cn/sitemap.xml\n"
     assert robots_sitemaps(robots) == ["https://a.gov.cn/sitemap.xml"]
