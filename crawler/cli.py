@@ -382,6 +382,8 @@ def sources_add(
     )
     if taken is not None:
         raise click.ClickException(f"{start} is a start URL of source {taken.id!r} already")
+    if sys.stderr.isatty():  # a person waiting; a script reads only the outcome
+        click.echo(f"reading {url}, its feeds, sitemaps and a few articles…", err=True)
     found = discover(url, private_hosts, delay)
     if found.error:
         hint = " (--private-host HOST if it is an intranet site)" if found.private else ""
