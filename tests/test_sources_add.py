@@ -171,3 +171,13 @@ def test_robots_sitemaps_ids_and_entries() -> None:
 @pytest.mark.parametrize("anchors", [[], PORTAL[3:]])
 def test_no_headlines_no_pattern(anchors: list[Anchor]) -> None:
     assert article_patterns(anchors) == []
+
+
+def test_a_page_without_article_links_is_one_line(demo_server: DemoServer, tmp_path: Path) -> None:
+    seeds = tmp_path / "mine.toml"
+    url = demo_server.url + "robots.txt"
+    options = ("--seeds", str(seeds), "--private-host", "127.0.0.1", "--delay", "0", "--yes")
+    shown = newsmon("sources", "add", url, *options, check=False)
+    assert shown.returncode == 1 and shown.stdout == "" and not seeds.exists()
+    assert shown.stderr.startswith(f"Error: no article links on {url}")
+    assert len(shown.stderr.splitlines()) == 1
