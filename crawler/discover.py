@@ -85,12 +85,14 @@ class Found:
     samples: list[Sample] = field(default_factory=list)
 
 
-def _feed_entries(body: bytes) -> list[tuple[str, str]] | None:
-    """(link, title) of a feed's entries; None when ``body`` is no RSS or Atom feed."""
+def _feed_entries(body: bytes) -> tuple[str, list[tuple[str, str]]] | None:
+    """A feed's title and the (link, title) of its entries; None when ``body`` is no RSS or
+    Atom feed."""
     feed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
     if not feed.entries and not feed.get("version"):
         return None
-    return [(e.get("link", ""), e.get("title", "")) for e in feed.entries if e.get("link")]
+    entries = [(e.get("link", ""), e.get("title", "")) for e in feed.entries if e.get("link")]
+    return feed.feed.get("title", ""), entries
 
 
 def _sitemap(body: bytes) -> tuple[bool, list[str]] | None:
@@ -140,7 +142,8 @@ class DiscoverySpider(NewsSpider):
         links: list[tuple[str, str | None]]
         if entries is not None:
             found.kind = "feed"
-            links = [(response.urljoin(link), title) for link, title in entries]
+            found.title = " ".join(entries[0].split())
+            links = [(response.urljoin(link), title) for link, title in entries[1]]
             found.feeds.append(Listing(found.url, [url for url, _ in links]))
         elif sitemap is not None:
             found.kind = "sitemap"
@@ -213,7 +216,7 @@ class DiscoverySpider(NewsSpider):
     def feed(self, response: Response) -> Iterator[Any]:
         entries = _feed_entries(response.body) if response.status == 200 else None
         if entries is not None:
-            links = [response.urljoin(link) for link, _ in entries]
+            links = [response.urljoin(link) for link, _ in entries[1]]
             self.found.feeds.append(Listing(response.url, links))
         return iter(())
 

@@ -67,12 +67,14 @@ def test_an_entry_from_a_list_page_finds_that_sections_articles(
     assert stored == {demo_server.url + a.path[1:] for a in policy}
 
 
-@pytest.mark.parametrize(("page", "written_by_hand"), [("", "demo"), ("xxgk/", "demo-gov")])
+@pytest.mark.parametrize(
+    ("page", "written_by_hand"), [("", "demo"), ("rss.xml", "demo"), ("xxgk/", "demo-gov")]
+)
 def test_the_patterns_proposed_are_those_written_by_hand(
     demo_server: DemoServer, tmp_path: Path, page: str, written_by_hand: str
 ) -> None:
-    # The home page links headlines of every section; the 政府信息公开 list draws its pager
-    # with a script. The demo's own seed file has the patterns a person wrote for both.
+    # The home page links headlines of every section, and so does the feed; the 政府信息公开
+    # list draws its pager with a script. The demo's seed file has them written by hand.
     seeds = tmp_path / "mine.toml"
     url = demo_server.url + page
     options = ("--seeds", str(seeds), "--private-host", "127.0.0.1", "--delay", "0", "--yes")
@@ -81,7 +83,10 @@ def test_the_patterns_proposed_are_those_written_by_hand(
     by_hand = next(s for s in load_sources([paths.demo_seeds()]) if s.id == written_by_hand)
     assert proposed.article_urls == by_hand.article_urls
     assert proposed.region == by_hand.region  # the region in the page's title, or 全国
-    if page:
+    if page == "rss.xml":
+        assert proposed.feeds == (url,) and proposed.lists == ()
+        assert proposed.name == demo_server.site.name  # the feed's title
+    if page == "xxgk/":
         (pager,) = proposed.list_urls
         assert re.search(pager, "/xxgk/index_3.html") and not re.search(pager, "/xxgk/")
 
