@@ -163,10 +163,10 @@ def robots_sitemaps(robots_txt: str) -> list[str]:
 
 def source_id(host: str, path: str) -> str:
     """A seed id for the site at ``host``: its name without www. and the country's common
-    endings, with the first folder of ``path`` when there is one (gxj-sz-tzgg)."""
+    endings, with the last folder of ``path`` when there is one (gxj-sz-tzgg)."""
     name = re.sub(r"^www\.", "", host.lower())
     name = re.sub(r"\.(gov|com|org|net|edu)?\.?cn$|\.(com|org|net)$", "", name)
-    folder = next((s for s in _segments(path) if s and "." not in s), "")
+    folder = next((s for s in reversed(_segments(path)) if s and "." not in s), "")
     words = [w for w in re.split(r"[^a-z0-9]+", f"{name} {folder.lower()}") if w]
     return "-".join(words)[:40].strip("-") or "site"
 

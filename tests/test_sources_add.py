@@ -166,7 +166,7 @@ def test_ids_of_letters_and_digits_and_a_recommenders_query() -> None:
 def test_robots_sitemaps_ids_and_entries() -> None:
     robots = "User-agent: *\nDisallow: /search\nsitemap: https://a.gov.cn/sitemap.xml\n"
     assert robots_sitemaps(robots) == ["https://a.gov.cn/sitemap.xml"]
-    assert source_id("www.gxj.sz.gov.cn", "/xxgk/tzgg/") == "gxj-sz-xxgk"
+    assert source_id("www.gxj.sz.gov.cn", "/xxgk/tzgg/") == "gxj-sz-tzgg"
     fields = {"id": "a", "name": "它's", "article_urls": [r"^/\d+\.html$"], "region": None}
     assert tomllib.loads(toml_entry(fields))["source"] == [
         {"id": "a", "name": "它's", "article_urls": [r"^/\d+\.html$"]}
