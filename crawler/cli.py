@@ -139,6 +139,12 @@ class NewsmonCommand(click.Command):
         return super().invoke(ctx)
 
 
+class NewsmonSubgroup(NewsmonCommand, click.Group):
+    """A command with subcommands of its own (``sources add``), checked as every command is."""
+
+    command_class = NewsmonCommand
+
+
 class NewsmonGroup(click.Group):
     """The command group, where a database or disk problem met by any command becomes one
     line and a non-zero exit, not a traceback."""
@@ -282,19 +288,23 @@ def _source_record(source: Source) -> dict[str, Any]:
     return {k: list(values[k]) if isinstance(values[k], tuple) else values[k] for k in SOURCE_KEYS}
 
 
-@main.command()
+@main.group(cls=NewsmonSubgroup, invoke_without_command=True)
 @click.option("--check", is_flag=True, help="Only validate the seed files; print problems.")
 @json_option(
     "a list, one object a source (lists, feeds and sitemaps as absolute URLs),", SOURCE_KEYS
 )
 @seeds_option()
-def sources(check: bool, as_json: bool, seeds: Path) -> None:
-    """List the sources defined in the seed files, or check them.
+@click.pass_context
+def sources(ctx: click.Context, check: bool, as_json: bool, seeds: Path) -> None:
+    """List the sources defined in the seed files, or check them; `sources add URL` writes
+    the entry of a new one.
 
     Example:
 
         newsmon sources --check --seeds seeds/
     """
+    if ctx.invoked_subcommand is not None:
+        return
     loaded = _load(seeds)
     if as_json:
         records = [_source_record(s) for s in loaded]
@@ -309,6 +319,104 @@ def sources(check: bool, as_json: bool, seeds: Path) -> None:
         starts = " ".join(f"{len(v)} {k}" for k, v in s.start_urls.items() if v)
         state = "verified" if s.verified else "unverified"
         click.echo(f"{s.id:24} {s.region or '':6} {schedule:14} {starts:28} {state:10} {s.name}")
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--id", "given_id", metavar="ID", help="The source's id. Default: from the host.")
+@click.option("--name", help="The source's name. Default: the page's <title>.")
+@click.option("--region", help="The region hint (深圳, 湖北 …).")
+@click.option(
+    "--private-host",
+    "private_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="A host that may resolve to a loopback or private address (an intranet site).",
+)
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The seed file to append the entry to. Default: the seed file read, else ID.toml in"
+    " the seeds folder (./seeds/ when the shipped sources are read).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(0, 3600),
+    help="Seconds between requests, now and in the entry. Default: a source's, 1.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Write the entry without asking.")
+@seeds_option()
+def sources_add(
+    url: str,
+    given_id: str | None,
+    name: str | None,
+    region: str | None,
+    private_hosts: tuple[str, ...],
+    delay: float | None,
+    target: Path | None,
+    yes: bool,
+    seeds: Path,
+) -> None:
+    """Add a source from one of its pages (a list page, its RSS feed or sitemap): fetches it
+    as a crawl would (address guard, robots.txt), finds the feeds and sitemaps, proposes
+    article_urls and list_urls from the links it sees, shows a few of the articles they
+    take, and appends the [[source]] entry to a seed file once you agree.
+
+    Example:
+
+        newsmon sources add http://gxj.sz.gov.cn/xxgk/xxgkml/qt/tzgg/ --region 深圳
+    """
+    from crawler.discover import discover, propose, target_file, write_entry
+    from crawler.propose import unused_id
+    from crawler.urls import canonical_url
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(f"not a web address: {url!r} (give http://… or https://…)")
+    shipped = paths.shipped_seeds()
+    loaded = _load(seeds) if seeds.exists() else []
+    start = canonical_url(url)
+    taken = next(
+        (s for s in loaded for u in s.start_urls.values() if start in map(canonical_url, u)), None
+    )
+    if taken is not None:
+        raise click.ClickException(f"{start} is a start URL of source {taken.id!r} already")
+    if sys.stderr.isatty():  # a person waiting; a script reads only the outcome
+        click.echo(f"reading {url}, its feeds, sitemaps and a few articles…", err=True)
+    found = discover(url, private_hosts, delay)
+    if found.error:
+        hint = " (--private-host HOST if it is an intranet site)" if found.private else ""
+        raise click.ClickException(f"{url}: {found.error}{hint}")
+    try:
+        proposal = propose(found, given_id, name, region, private_hosts, delay)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    ids = {s.id for s in loaded}
+    if given_id in ids:
+        raise click.ClickException(f"source id {given_id!r} is taken (see `newsmon sources`)")
+    chosen = proposal.fields["id"] = unused_id(proposal.fields["id"], ids)
+    click.echo("\n".join(proposal.report))
+    click.echo("\n" + proposal.entry)
+    destination = target or target_file(seeds, chosen, shipped, paths.USER_SEEDS)
+    if not yes and not click.confirm(f"append it to {destination}?", default=True):
+        click.echo("nothing written")
+        return
+    read = seeds.glob("*.toml") if seeds.is_dir() else [seeds]
+    beside = list(destination.parent.glob("*.toml")) if seeds == shipped else list(read)
+    try:
+        write_entry(destination, proposal.entry, beside)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"wrote {destination}: `newsmon crawl --source {chosen}` takes it in (its first crawl"
+        " is a baseline: stored and searchable, one line in the digest)"
+    )
+    if seeds == shipped:
+        click.echo(
+            f"note: {destination.parent}/ now holds a seed file, so commands read it instead of"
+            f" the shipped sources; copy those you want from {shipped}"
+        )
 
 
 @main.command()

@@ -26,7 +26,7 @@ from crawler.keys import TRIAL_KEYS
 from crawler.logs import setup_logging
 from crawler.settings import build_settings
 from crawler.sources import Source
-from crawler.spiders.news import NEXT_PAGE_TEXT, NewsSpider
+from crawler.spiders.news import NewsSpider, next_page_hrefs
 from crawler.urls import canonical_url, path_and_query
 
 # Lines of the body `newsmon try` prints; --json gives the whole text.
@@ -101,12 +101,7 @@ class TrialSpider(NewsSpider):
 
     def _links(self, response: TextResponse) -> Iterator[Link]:
         """Each link once, with what a list page's parse would do with it."""
-        next_links = set(
-            response.xpath(
-                "//a[@rel='next']/@href | "
-                + " | ".join(f"//a[contains(., '{t}')]/@href" for t in NEXT_PAGE_TEXT)
-            ).getall()
-        )
+        next_links = next_page_hrefs(response)
         seen: set[str] = set()
         for href in response.css("a::attr(href)").getall():
             url = self._link(response, href)
@@ -131,15 +126,20 @@ class TrialSpider(NewsSpider):
         return iter(())
 
 
-def fetch_page(source: Source, url: str, **settings: Any) -> Fetched:
-    """``url`` fetched as ``source``'s crawl would fetch it; blocks (one reactor a process)."""
-    fetched = Fetched()
+def run_alone(spider: type[NewsSpider], settings: dict[str, Any], **arguments: Any) -> None:
+    """One crawl of ``spider`` that stores nothing; blocks (one reactor a process)."""
     # Nothing is stored: no pipelines, so no database and no worker processes.
     crawl_settings = build_settings(":memory:", ITEM_PIPELINES={}, EXTENSIONS={}, **settings)
     process = CrawlerProcess(crawl_settings)
     setup_logging()
-    process.crawl(TrialSpider, source=source, url=url, fetched=fetched)
+    process.crawl(spider, **arguments)
     process.start()
+
+
+def fetch_page(source: Source, url: str, **settings: Any) -> Fetched:
+    """``url`` fetched as ``source``'s crawl would fetch it; blocks (one reactor a process)."""
+    fetched = Fetched()
+    run_alone(TrialSpider, settings, source=source, url=url, fetched=fetched)
     return fetched
 
 

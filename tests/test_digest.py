@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 from sqlite_utils import Database
 
@@ -23,6 +24,7 @@ from crawler.demo.site import load_updates
 from tests.support.digest import bodies, digest, unsent, write_config
 from tests.support.run import free_port, newsmon
 from tests.support.smtp import Inbox, raw
+from tests.support.web import CHROMIUM, SCREENSHOTS, chromium
 
 NEW_POLICY = "武汉市算力券管理办法（试行）"
 CHANGED = "北京出台算力券实施细则"
@@ -365,3 +367,32 @@ def test_a_policy_shows_what_is_known_of_it(db_path: Path) -> None:
         f"  原文：{text['url']}\n"
         f"  附件：管理办法.pdf  {file_url}\n"
     ) in policy
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not on PATH (apt-get install chromium)")
+def test_the_digest_in_a_browser_opens_with_the_change(db_path: Path, tmp_path: Path) -> None:
+    page = tmp_path / "digest.html"
+    newsmon("digest", "--db", str(db_path), "--out", str(page))
+    profile = tmp_path / "chromium-profile"
+    dom = lxml.html.fromstring(chromium("--dump-dom", page.as_uri(), profile=profile))
+    headings = [" ".join(h.text_content().split()) for h in dom.iter("h2")]
+    assert headings == ["更新的文章", "新政策文件", "新文章"]
+    first_item = dom.xpath("//h2[@id='changed']/following-sibling::h3[1]")[0].text_content()
+    assert CHANGED in first_item
+    assert "5000万元" in dom.xpath("//h2[@id='changed']/following-sibling::*[2]")[0].text_content()
+    shot = tmp_path / "digest.png"
+    chromium(f"--screenshot={shot}", "--window-size=900,1200", page.as_uri(), profile=profile)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    SCREENSHOTS.append(shot)
+
+
+def test_a_preview_needs_no_recipients_and_a_digest_does(db_path: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "newsmon.toml", 25, to="[]")
+    args = ("digest", "--db", str(db_path), "--config", str(config))
+    shown = newsmon(*args, "--dry-run").stdout
+    assert "to no one yet" in shown.splitlines()[0]
+    sections = re.findall(r"^== (.+) ==$", shown, re.M)
+    assert sections[0] == "更新的文章" and CHANGED in shown.split("== 更新的文章 ==")[1]
+    refused = newsmon(*args, check=False)
+    assert refused.returncode == 1 and refused.stderr.startswith("Error: no recipients:")
+    assert len(refused.stderr.splitlines()) == 1 and unsent(db_path) == 3

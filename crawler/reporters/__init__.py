@@ -29,6 +29,8 @@ from crawler.reporters.send import send_smtp, write_file
 
 __all__ = ["Digest", "build_message", "collect", "render_digest", "run_digest"]
 
+NO_RECIPIENTS = "no one yet (no --to, [smtp] to or [[digest.recipient]])"
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -134,21 +136,23 @@ def _run(
             if addresses
             else tuple(Recipient(a) for a in config.smtp.to) + config.digest.recipients
         )
-        if not recipients:
+        if not recipients and not dry_run:
             raise ValueError(
                 "no recipients: give --to ADDR, or set [smtp] to / [[digest.recipient]]"
             )
-        plan = deliveries(digest, recipients)
+        # A preview before any recipient is set up shows the whole digest.
+        plan = deliveries(digest, recipients) if recipients else [Delivery((), digest)]
     if dry_run:
+        names = [", ".join(d.recipients) or NO_RECIPIENTS for d in plan]
         summary = "dry run, nothing sent: " + "; ".join(
-            [f"{d.digest.subject(prefix)} to {', '.join(d.recipients)}" for d in plan]
+            [f"{d.digest.subject(prefix)} to {n}" for d, n in zip(plan, names, strict=True)]
             + [f"{p['subject']} again (a run was cut off sending it)" for p in pending]
         )
         # Then the text part each message would carry, as its recipients would read it.
         texts = [
-            f"--- to {', '.join(d.recipients)} ---\n"
+            f"--- to {n} ---\n"
             + render_digest(d.digest, "text", d.digest.subject(prefix)).rstrip()
-            for d in plan
+            for d, n in zip(plan, names, strict=True)
         ]
         return "\n\n".join([summary, *texts])
     claimed = _claim(store, config, digest, plan) if digest else []

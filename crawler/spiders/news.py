@@ -251,16 +251,7 @@ class NewsSpider(scrapy.Spider):
         assert isinstance(response, TextResponse)
         depth = response.meta["depth_in_source"]
         more_pages = depth < self.source.max_list_pages
-        next_links = (
-            set(
-                response.xpath(
-                    "//a[@rel='next']/@href | "
-                    + " | ".join(f"//a[contains(., '{t}')]/@href" for t in NEXT_PAGE_TEXT)
-                ).getall()
-            )
-            if more_pages
-            else set()
-        )
+        next_links = next_page_hrefs(response) if more_pages else set()
 
         def follow(href: str) -> Iterator[scrapy.Request]:
             url = self._link(response, href)
@@ -486,6 +477,16 @@ class NewsSpider(scrapy.Spider):
             bytes=len(response.body) if response is not None else 0,
             error=message,
         )
+
+
+def next_page_hrefs(response: TextResponse) -> set[str]:
+    """The hrefs of a list page's links to its next page: rel=next, or named 下一页/next."""
+    return set(
+        response.xpath(
+            "//a[@rel='next']/@href | "
+            + " | ".join(f"//a[contains(., '{t}')]/@href" for t in NEXT_PAGE_TEXT)
+        ).getall()
+    )
 
 
 def _some(fetch: Fetch | None) -> Iterator[Fetch]:

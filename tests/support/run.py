@@ -49,8 +49,10 @@ def newsmon(
     timeout: float | None = 120,
     capture: bool = True,
     env: Mapping[str, str] | None = None,
+    input: str | None = None,  # noqa: A002 - subprocess.run's name
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``newsmon ARGS`` to its end; with ``check``, fail with its output unless it exits 0."""
+    """Run ``newsmon ARGS`` to its end (``input`` on its standard input, else none); with
+    ``check``, fail with its output unless it exits 0."""
     result = subprocess.run(
         newsmon_command(*args),
         cwd=PROJECT,
@@ -58,6 +60,7 @@ def newsmon(
         capture_output=capture,
         text=True,
         timeout=timeout,
+        input=input,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"newsmon {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
