@@ -24,8 +24,8 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from crawler.classify import classify
-from crawler.errors import RequestRefused
 from crawler.extract import extract_article
+from crawler.middlewares import RequestRefused
 from crawler.pagination import script_pages
 from crawler.propose import (
     Anchor,
