@@ -152,13 +152,15 @@ class NewsmonGroup(click.Group):
     command_class = NewsmonCommand
 
     def invoke(self, ctx: click.Context) -> Any:
-        from crawler.db import database_error
-
         try:
             return super().invoke(ctx)
         except DatabaseError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.Error as exc:
+            # Imported only here: crawler.db brings the extractors and taggers, ~70 MB that
+            # the daemon would hold for months without using them.
+            from crawler.db import database_error
+
             error = database_error(exc, ctx.meta.get(DB_META, "the database"))
             raise click.ClickException(str(error)) from None
         except OSError as exc:
