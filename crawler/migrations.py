@@ -411,6 +411,99 @@ def m013_baseline_runs(db: Database) -> None:
     db.table("crawl_runs").add_column("baseline", int, not_null_default=0)
 
 
+# An article is "in" its primary regions and in every region that contains one of them
+# (东湖高新区 → 武汉 → 湖北), as the regions table's parents say: filters and facets on 武汉
+# find the articles about its zones. Rows for the containing regions are added where the
+# tagger did not name them; ``:article_id`` null rolls up every article.
+ROLL_UP_REGIONS = """
+insert into article_regions (article_id, region, mentioned, is_primary, implied, covers)
+select distinct p.article_id, up.ancestor, 0, 0, 1, 1
+from article_regions p join region_ancestors up on up.region = p.region
+where p.is_primary and (:article_id is null or p.article_id = :article_id)
+on conflict (article_id, region) do update set covers = 1
+"""
+
+
+@migrations()
+def m015_article_list(db: Database) -> None:
+    """What people browse: ``article_list``, one narrow row per article (title, date,
+    outlet, primary regions, topics, month, source), kept by triggers, so that its facets and
+    search box read a few MB instead of the bodies of ``articles``; and regions rolled up:
+    ``article_regions.covers`` marks the primary regions and the regions containing them."""
+    db.execute(
+        """
+        create view region_ancestors as
+        with recursive up(region, ancestor) as (
+          select name, name from regions
+          union
+          select up.region, r.parent from up join regions r on r.name = up.ancestor
+          where r.parent is not null and r.parent != ''
+        )
+        select region, ancestor from up
+        """
+    )
+    db.table("article_regions").add_column("covers", int, not_null_default=0)
+    db.execute(ROLL_UP_REGIONS, {"article_id": None})
+    db.execute(
+        "create index article_regions_covers on article_regions (region, article_id)"
+        " where covers = 1"
+    )
+    db.execute(
+        """
+        create table article_list (
+          id integer primary key references articles(id),
+          title text, published text, outlet text, regions text, topics text,
+          month text, source_id text, first_seen text
+        )
+        """
+    )
+    regions = (
+        "(select group_concat(region, ' ') from article_regions"
+        " where article_id = {id} and is_primary)"
+    )
+    topics = "(select group_concat(topic, ' ') from article_topics where article_id = {id})"
+    month = (
+        "case when {p} glob '[12][0-9][0-9][0-9]-[01][0-9]*' then substr({p}, 1, 7) end"
+    )
+    columns = "id, title, published, outlet, regions, topics, month, source_id, first_seen"
+
+    def values(row: str) -> str:
+        return (
+            f"{row}.id, {row}.title, {row}.published, {row}.outlet,"
+            f" {regions.format(id=row + '.id')}, {topics.format(id=row + '.id')},"
+            f" {month.format(p=row + '.published')}, {row}.source_id, {row}.first_seen"
+        )
+
+    db.execute(f"insert into article_list ({columns}) select {values('a')} from articles a")
+    db.execute(
+        f"""create trigger article_list_ai after insert on articles begin
+          insert or replace into article_list ({columns}) values ({values('new')}); end"""
+    )
+    db.execute(
+        f"""create trigger article_list_au after update of title, published, outlet,
+          source_id, first_seen on articles begin
+          insert or replace into article_list ({columns}) values ({values('new')}); end"""
+    )
+    db.execute(
+        "create trigger article_list_ad after delete on articles begin"
+        " delete from article_list where id = old.id; end"
+    )
+    for event, row in (("insert", "new"), ("delete", "old")):
+        db.execute(
+            f"""create trigger article_list_regions_{event[0]} after {event} on article_regions
+            when {row}.is_primary begin update article_list set regions =
+            {regions.format(id=row + '.article_id')} where id = {row}.article_id; end"""
+        )
+        db.execute(
+            f"""create trigger article_list_topics_{event[0]} after {event} on article_topics
+            begin update article_list set topics = {topics.format(id=row + '.article_id')}
+            where id = {row}.article_id; end"""
+        )
+    for column in ("published", "month", "source_id", "first_seen"):
+        db.execute(f"create index article_list_{column} on article_list ({column}, id)")
+    db.execute("create index article_topics_topic_article on article_topics (topic, article_id)")
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.
