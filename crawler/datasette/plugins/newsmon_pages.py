@@ -14,6 +14,7 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from crawler.charts import Milestone, timeline
 from crawler.diff import TextDiff, render_html
 from crawler.periods import period_bound
 from crawler.search import search_query
@@ -295,14 +296,19 @@ def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
             first = policies[0]["id"] if policies else None
             return None if first is None else str(datasette.urls.row(database, "policies", first))
 
+        life = [
+            entry | {"href": article_href(entry["article_id"])}
+            for entry in life_of_policy(relations, draft_ids)
+        ]
         return {
             "newsmon_policy": policy,
+            "newsmon_timeline": timeline(
+                [Milestone(e["date"], e["label"], e["title"] or "") for e in life],
+                f"{policy['title']}：历程",
+            ),
             "newsmon_draft_href": policy_href(draft),
             "newsmon_final_href": policy_href(final),
-            "newsmon_life": [
-                entry | {"href": article_href(entry["article_id"])}
-                for entry in life_of_policy(relations, draft_ids)
-            ],
+            "newsmon_life": life,
             "newsmon_text": text[0] if text else None,
             "newsmon_text_href": article_href(text[0]["id"]) if text else None,
             "newsmon_text_link": web_link(text[0]["url"]) if text else None,
