@@ -12,9 +12,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from tests.support.serving import Background
 from tests.support.web import CHROMIUM, DESCRIPTIONS, SCREENSHOTS
 
 # Where screenshots go: one folder per run, named in the summary at the end.
@@ -25,7 +25,7 @@ class BrowserError(AssertionError):
     """Chromium answered a command with an error, or not at all."""
 
 
-class Browser:
+class Browser(Background):
     """One headless Chromium for a ``with`` block; :meth:`open` loads a page in a new tab."""
 
     def __init__(self, width: int = 1280, height: int = 900) -> None:
@@ -35,7 +35,7 @@ class Browser:
         self._ids = 0
         self._buffer = b""
 
-    def __enter__(self) -> Self:
+    def start(self) -> None:
         to_chromium, self._commands = os.pipe()
         self._events, from_chromium = os.pipe()
 
@@ -59,14 +59,8 @@ class Browser:
         )  # fmt: skip
         os.close(to_chromium)
         os.close(from_chromium)
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         self._process.terminate()
         try:
             self._process.wait(timeout=10)
