@@ -4,6 +4,7 @@ titles that link to the article's page, and labels in Chinese."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -29,47 +30,62 @@ def topic_names() -> dict[str, str]:
     return {topic.id: topic.name for topic in default_taxonomy().topics}
 
 
-class TagFacet(Facet):  # type: ignore[misc]
-    """Counts of a tag table's values among the selected articles; ``?{arg}=value`` filters."""
+class ArticleFacet(Facet):  # type: ignore[misc]
+    """Counts of a value of the selected articles (a column of ``tags``, whose ``id`` column
+    holds the article's id); ``?{arg}=value`` filters by it. The whole table's counts are
+    ``facet_totals`` (m015), kept by triggers; a selection's are counted over its newest
+    :data:`FACET_SAMPLE` articles, all of them when it has no more."""
 
     arg = ""
-    tags = ""  # the tag table, with article_id
-    column = ""  # its value column
+    tags = ""
+    id = "article_id"
+    column = ""
     condition = "1"
 
     def label(self, value: str) -> str:
         return value
+
+    async def newest(self) -> list[int]:
+        """The selection's newest ids, looked up once for all the facets of a page."""
+        found: dict[str, list[int]] = self.request.scope.setdefault("newsmon_newest", {})
+        if self.sql not in found:
+            rows = await self.ds.execute(
+                self.database,
+                f"select id from ({self.sql}) order by id desc limit {FACET_SAMPLE + 1}",
+                self.params,
+            )
+            found[self.sql] = [row[0] for row in rows.rows]
+        return found[self.sql]
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         results, timed_out = [], []
         size = self.get_facet_size()
         for config in self.get_configs():
             name = config["config"].get("column") or config["config"]["simple"]
-            # The whole table: every row counts, by the tag table's index alone.
-            selection, sampled = "", False
-            if " where " in self.sql.lower():
-                sampled = (
-                    await self.ds.execute(
-                        self.database,
-                        f"select count(*) > {FACET_SAMPLE} from"
-                        f" (select 1 from ({self.sql}) limit {FACET_SAMPLE + 1})",
-                        self.params,
-                    )
-                ).first()[0]
-                selection = (
-                    f" and t.article_id in (select id from ({self.sql})"
-                    f" order by id desc limit {FACET_SAMPLE})"
+            sampled = False
+            if " where " not in self.sql.lower():
+                sql = (
+                    "select value, n as count from facet_totals where facet = :facet"
+                    f" and n > 0 order by n desc, value limit {size + 1}"
                 )
-            sql = (
-                f"select t.{self.column} as value, count(*) as count from {self.tags} t"
-                f" where {self.condition}{selection} group by t.{self.column}"
-                f" order by count desc, value limit {size + 1}"
-            )
+                params: dict[str, Any] = {"facet": name}
+            else:
+                ids = await self.newest()
+                sampled = len(ids) > FACET_SAMPLE
+                # From the ids to their tags (a cross join keeps that order), not through
+                # every tag row of the table.
+                sql = (
+                    f"select t.{self.column} as value, count(*) as count"
+                    f" from json_each(:ids) j cross join {self.tags} t on t.{self.id} = j.value"
+                    f" where {self.condition} and t.{self.column} is not null"
+                    f" group by t.{self.column} order by count desc, value limit {size + 1}"
+                )
+                params = {"ids": json.dumps(ids[:FACET_SAMPLE])}
             try:
                 rows = await self.ds.execute(
                     self.database,
                     sql,
-                    self.params,
+                    params,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"),
                 )
             except QueryInterrupted:
@@ -107,7 +123,7 @@ class TagFacet(Facet):  # type: ignore[misc]
         return results, timed_out
 
 
-class RegionFacet(TagFacet):
+class RegionFacet(ArticleFacet):
     """Regions an article is about, each counted with the places inside it."""
 
     type = "region"
@@ -117,7 +133,7 @@ class RegionFacet(TagFacet):
     condition = "t.covers = 1"
 
 
-class TopicFacet(TagFacet):
+class TopicFacet(ArticleFacet):
     """Topics, by their Chinese names."""
 
     type = "topic"
@@ -129,9 +145,29 @@ class TopicFacet(TagFacet):
         return topic_names().get(value, value)
 
 
+class MonthFacet(ArticleFacet):
+    """Months of publication; ``?month=`` is Datasette's own filter of the column."""
+
+    type = "month"
+    arg = "month"
+    tags = "article_list"
+    id = "id"
+    column = "month"
+
+
+class SourceFacet(ArticleFacet):
+    """The sources articles were found through."""
+
+    type = "source"
+    arg = "source_id"
+    tags = "article_list"
+    id = "id"
+    column = "source_id"
+
+
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [RegionFacet, TopicFacet]
+    return [RegionFacet, TopicFacet, MonthFacet, SourceFacet]
 
 
 @hookimpl
