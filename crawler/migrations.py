@@ -446,8 +446,13 @@ def m015_article_list(db: Database) -> None:
     )
     db.table("article_regions").add_column("covers", int, not_null_default=0)
     db.execute(ROLL_UP_REGIONS, {"article_id": None})
+    # Filters look up a region's articles; facets an article's regions.
     db.execute(
         "create index article_regions_covers on article_regions (region, article_id)"
+        " where covers = 1"
+    )
+    db.execute(
+        "create index article_regions_covered on article_regions (article_id, region)"
         " where covers = 1"
     )
     db.execute(
