@@ -47,6 +47,7 @@ from crawler.db import open_db, text_hash
 from crawler.dedup import bands
 from crawler.demo.site import CITIES, load_site
 from crawler.diff import diff_texts
+from crawler.migrations import ROLL_UP_REGIONS
 from crawler.reporters.render import collect, render_digest, since_moment
 from crawler.search import search_tokens
 from crawler.serve import datasette_args
@@ -168,6 +169,7 @@ def build(path: Path, count: int, end: datetime) -> float:
     with db.conn:
         db.execute("insert into articles_fts (articles_fts) values ('rebuild')")
         db.execute(trigger)
+        db.execute(ROLL_UP_REGIONS, {"article_id": None})
     print(f"  full-text index  {time.perf_counter() - started:7.1f} s", file=sys.stderr)
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA analysis_limit = 1000")
@@ -450,7 +452,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def measure_http(
-    path: Path, queries: int, settings: list[tuple[str, str]]
+    path: Path, queries: int, settings: list[tuple[str, str]], only: tuple[str, ...] = ("",)
 ) -> list[tuple[str, str, str, str]]:
     """Search and facet pages through ``newsmon serve``: (what, p50, p95 and notes). With
     ``settings``, Datasette as newsmon serve runs it plus those settings."""
@@ -481,7 +483,28 @@ def measure_http(
                 f"{base}/article_index.json?_facet_array=regions&regions__arraycontains=成都"
             ],
             "article_regions ?region=": [f"{base}/article_regions.json?region=成都"],
+            # What people browse (m015): the narrow article_list with its four facets (region
+            # rolled up, topic, month, source), its search box, a region filter, the alerts.
+            "article_list (facets, .json)": [f"{base}/article_list.json"],
+            "article_list (facets, HTML)": [f"{base}/article_list"],
+            "article_list search, 2 chars": [
+                f"{base}/article_list.json?_search={w}" for w in SHORT_WORDS
+            ],
+            "article_list search, 4 chars": [
+                f"{base}/article_list.json?_search={w}" for w in LONG_WORDS
+            ],
+            "article_list search (HTML)": [f"{base}/article_list?_search={w}" for w in SHORT_WORDS],
+            "article_list ?_region=": [
+                f"{base}/article_list.json?_region={r}" for r in ("成都", "四川", "广东")
+            ],
+            "article_list region + search": [
+                f"{base}/article_list.json?_region=广东&_search={w}" for w in SHORT_WORDS
+            ],
+            "alerts (newest 500)": [f"{base}/alerts.json"],
+            "alerts.atom": [f"{base}/alerts.atom"],
+            "charts page": [f"{base}/-/charts"],
         }
+        pages = {what: urls for what, urls in pages.items() if any(o in what for o in only)}
         for what, urls in pages.items():
             urls = [urllib.parse.quote(u, safe=":/?=&_") for u in urls]
             for url in urls:  # warm the page cache
@@ -588,6 +611,13 @@ def main() -> None:
         "--sql", action="store_true", help="also time each query of a search page in SQLite"
     )
     parser.add_argument("--build-only", action="store_true", help="build --db, measure nothing")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="time only the pages whose figure names TEXT (article_list, search …)",
+    )
     args = parser.parse_args()
     if args.build_only and (args.db is None or args.db.exists()):
         raise SystemExit("--build-only needs a --db that does not exist yet")
@@ -619,7 +649,8 @@ def main() -> None:
             "select count(*) from alerts where created >= ?", [since_moment("1d", end)]
         ).fetchone()[0]
         db.close()
-        http = measure_http(path, args.queries, [tuple(s) for s in args.setting])
+        only = tuple(args.only) or ("",)
+        http = measure_http(path, args.queries, [tuple(s) for s in args.setting], only)
         digest, items = measure_digest(path, end)
         sql = measure_sql(path, (SHORT_WORDS[0], LONG_WORDS[-1])) if args.sql else []
     print(f"database of {args.articles:,} articles: {path}")

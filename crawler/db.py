@@ -45,7 +45,7 @@ from crawler.errors import (
     OlderSchema,
 )
 from crawler.extract import Article
-from crawler.migrations import migrations, unknown_migrations
+from crawler.migrations import ROLL_UP_REGIONS, migrations, unknown_migrations
 from crawler.revisit import LastRun, RevisitPlan, crawl_plan, next_check
 from crawler.search import search_tokens
 from crawler.sources import Source
@@ -761,6 +761,7 @@ class Store:
             }
             for name in names
         )
+        self.db.execute(ROLL_UP_REGIONS, {"article_id": article_id})
 
     def _policy_id(self, policy: PolicyMention, article_id: int, seen_at: str) -> tuple[int, bool]:
         """The id of the policy with this title, and whether this sighting created it."""

@@ -411,6 +411,149 @@ def m013_baseline_runs(db: Database) -> None:
     db.table("crawl_runs").add_column("baseline", int, not_null_default=0)
 
 
+# An article is "in" its primary regions and in every region that contains one of them
+# (东湖高新区 → 武汉 → 湖北), as the regions table's parents say: filters and facets on 武汉
+# find the articles about its zones. Rows for the containing regions are added where the
+# tagger did not name them; ``:article_id`` null rolls up every article.
+ROLL_UP_REGIONS = """
+insert into article_regions (article_id, region, mentioned, is_primary, implied, covers)
+select distinct p.article_id, up.ancestor, 0, 0, 1, 1
+from article_regions p join region_ancestors up on up.region = p.region
+where p.is_primary and (:article_id is null or p.article_id = :article_id)
+on conflict (article_id, region) do update set covers = 1
+"""
+
+
+@migrations()
+def m015_article_list(db: Database) -> None:
+    """What people browse: ``article_list``, one narrow row per article (title, date,
+    outlet, primary regions, topics, month, source), kept by triggers, so that its facets and
+    search box read a few MB instead of the bodies of ``articles``; regions rolled up
+    (``article_regions.covers`` marks the primary regions and the regions containing them);
+    and ``facet_totals``, each facet value's count over all articles, kept by triggers: at a
+    million articles counting them afresh takes 0.1-0.3 s per facet on every page."""
+    db.execute(
+        """
+        create view region_ancestors as
+        with recursive up(region, ancestor) as (
+          select name, name from regions
+          union
+          select up.region, r.parent from up join regions r on r.name = up.ancestor
+          where r.parent is not null and r.parent != ''
+        )
+        select region, ancestor from up
+        """
+    )
+    db.table("article_regions").add_column("covers", int, not_null_default=0)
+    db.execute(ROLL_UP_REGIONS, {"article_id": None})
+    # Filters look up a region's articles; facets an article's regions.
+    db.execute(
+        "create index article_regions_covers on article_regions (region, article_id)"
+        " where covers = 1"
+    )
+    db.execute(
+        "create index article_regions_covered on article_regions (article_id, region)"
+        " where covers = 1"
+    )
+    db.execute(
+        """
+        create table article_list (
+          id integer primary key references articles(id),
+          title text, published text, outlet text, regions text, topics text,
+          month text, source_id text, first_seen text
+        )
+        """
+    )
+    regions = (
+        "(select group_concat(region, ' ') from article_regions"
+        " where article_id = {id} and is_primary)"
+    )
+    topics = "(select group_concat(topic, ' ') from article_topics where article_id = {id})"
+    month = "case when {p} glob '[12][0-9][0-9][0-9]-[01][0-9]*' then substr({p}, 1, 7) end"
+    columns = "id, title, published, outlet, regions, topics, month, source_id, first_seen"
+
+    def values(row: str) -> str:
+        return (
+            f"{row}.id, {row}.title, {row}.published, {row}.outlet,"
+            f" {regions.format(id=row + '.id')}, {topics.format(id=row + '.id')},"
+            f" {month.format(p=row + '.published')}, {row}.source_id, {row}.first_seen"
+        )
+
+    db.execute(f"insert into article_list ({columns}) select {values('a')} from articles a")
+    db.execute(
+        "create table facet_totals (facet text, value text, n integer,"
+        " primary key (facet, value)) without rowid"
+    )
+    db.execute(
+        """
+        insert into facet_totals (facet, value, n)
+        select 'regions', region, count(*) from article_regions where covers = 1 group by region
+        union all select 'topics', topic, count(*) from article_topics group by topic
+        union all select 'month', month, count(*) from article_list
+          where month is not null group by month
+        union all select 'source_id', source_id, count(*) from article_list
+          where source_id is not null group by source_id
+        """
+    )
+
+    def count(facet: str, value: str, step: int) -> str:
+        return (
+            f"insert into facet_totals (facet, value, n) select '{facet}', {value}, {step}"
+            f" where {value} is not null on conflict (facet, value) do update set n = n + {step};"
+        )
+
+    def counts(row: str, step: int) -> str:
+        return count("month", f"{row}.month", step) + count("source_id", f"{row}.source_id", step)
+
+    triggers = {
+        # articles → article_list
+        "article_list_ai": "after insert on articles begin"
+        f" insert into article_list ({columns}) values ({values('new')}); end",
+        "article_list_au": "after update of title, published, outlet, source_id, first_seen"
+        " on articles begin update article_list set title = new.title,"
+        " published = new.published, outlet = new.outlet, source_id = new.source_id,"
+        f" first_seen = new.first_seen, month = {month.format(p='new.published')}"
+        " where id = new.id; end",
+        "article_list_ad": "after delete on articles begin"
+        " delete from article_list where id = old.id; end",
+        # the regions and topics shown in article_list
+        "article_list_regions_i": "after insert on article_regions when new.is_primary begin"
+        f" update article_list set regions = {regions.format(id='new.article_id')}"
+        " where id = new.article_id; end",
+        "article_list_regions_d": "after delete on article_regions when old.is_primary begin"
+        f" update article_list set regions = {regions.format(id='old.article_id')}"
+        " where id = old.article_id; end",
+        "article_list_topics_i": "after insert on article_topics begin"
+        f" update article_list set topics = {topics.format(id='new.article_id')}"
+        " where id = new.article_id; end",
+        "article_list_topics_d": "after delete on article_topics begin"
+        f" update article_list set topics = {topics.format(id='old.article_id')}"
+        " where id = old.article_id; end",
+        # facet_totals
+        "facet_totals_list_i": f"after insert on article_list begin {counts('new', 1)} end",
+        "facet_totals_list_d": f"after delete on article_list begin {counts('old', -1)} end",
+        "facet_totals_list_u": "after update of month, source_id on article_list begin"
+        f" {counts('old', -1)} {counts('new', 1)} end",
+        "facet_totals_regions_i": "after insert on article_regions when new.covers = 1 begin"
+        f" {count('regions', 'new.region', 1)} end",
+        "facet_totals_regions_d": "after delete on article_regions when old.covers = 1 begin"
+        f" {count('regions', 'old.region', -1)} end",
+        "facet_totals_regions_u": "after update of covers on article_regions"
+        " when old.covers != new.covers begin"
+        f" {count('regions', 'new.region', 0)}"
+        " update facet_totals set n = n + new.covers - old.covers"
+        " where facet = 'regions' and value = new.region; end",
+        "facet_totals_topics_i": "after insert on article_topics begin"
+        f" {count('topics', 'new.topic', 1)} end",
+        "facet_totals_topics_d": "after delete on article_topics begin"
+        f" {count('topics', 'old.topic', -1)} end",
+    }
+    for name, body in triggers.items():
+        db.execute(f"create trigger {name} {body}")
+    for column in ("published", "month", "source_id", "first_seen"):
+        db.execute(f"create index article_list_{column} on article_list ({column}, id)")
+    db.execute("create index article_topics_topic_article on article_topics (topic, article_id)")
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.

@@ -13,7 +13,7 @@ from crawler import paths
 from crawler.demo.server import DemoServer
 from crawler.demo.site import DemoSite, load_site
 from tests.support.run import newsmon
-from tests.support.web import SCREENSHOTS
+from tests.support.web import DESCRIPTIONS, SCREENSHOTS
 
 # The tests crawl the bundled demo site, or sites they write seed files for: the demo's seed
 # file is the sources of every command run here that names none, as for a user who set it.
@@ -55,4 +55,5 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, demo_server: DemoServer) -
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for shot in SCREENSHOTS:
-        terminalreporter.write_line(f"screenshot: {shot}")
+        what = DESCRIPTIONS.get(shot)
+        terminalreporter.write_line(f"screenshot: {shot}" + (f"  ({what})" if what else ""))

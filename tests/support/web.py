@@ -18,6 +18,8 @@ from tests.support.run import free_port, newsmon_command, spawn
 CHROMIUM = shutil.which("chromium")
 # Pictures tests took of pages, listed at the end of the run so that a person can look.
 SCREENSHOTS: list[Path] = []
+# What some of them show (tests.support.browser says), for that list.
+DESCRIPTIONS: dict[Path, str] = {}
 
 
 def answers(base: str, process: subprocess.Popen[Any], seconds: float) -> bool:

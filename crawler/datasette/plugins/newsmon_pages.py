@@ -14,7 +14,9 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from crawler.charts import Milestone, timeline
 from crawler.diff import TextDiff, render_html
+from crawler.periods import period_bound
 from crawler.search import search_query
 
 METADATA = resources.files("crawler").joinpath("datasette", "metadata.json")
@@ -24,6 +26,11 @@ PREVIEW_CHARS = 80
 # A canned query's column of this name holds a policy's id: shown as a link to the policy's
 # page (and the row's 标题 with it), so that an analyst never reads an internal id.
 POLICY_PAGE_COLUMN = "政策页"
+# The same for an article's page: its title (标题, title, first_article) links there.
+ARTICLE_PAGE_COLUMN = "文章页"
+PAGE_TABLES = {POLICY_PAGE_COLUMN: "policies", ARTICLE_PAGE_COLUMN: "articles"}
+# Columns of canned queries that hold a stored diff (TextDiff JSON).
+DIFF_COLUMNS = {"diff", "修改"}
 # How an article stands to a policy, as its life lists it; the first role of an article that
 # has several (the draft's text names its final version) is the one shown.
 ROLE_LABELS = {"text": "正式版本", "explains": "政策解读", "names": "新闻报道"}
@@ -76,6 +83,8 @@ def web_link(url: Any) -> str | None:
 def prepare_connection(conn: Any) -> None:
     # The search query cuts what was typed into words as the articles were cut.
     conn.create_function("newsmon_search", 1, search_query, deterministic=True)
+    # The period a canned query takes (本月, last month, 2025-06 …) as bounds of stored times.
+    conn.create_function("newsmon_period", 2, period_bound)
 
 
 def life_of_policy(
@@ -121,19 +130,38 @@ def size_label(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _page_link(row: Any, value: Any, column: str, database: str, datasette: Any) -> Any:
+    """A canned query's page columns as 查看 links, and its titles as links to the page of
+    the policy (else the article) the row is about; None for any other cell."""
+    # "in" on a sqlite3.Row looks among its values, not its column names.
+    pages = {
+        key: str(datasette.urls.row(database, PAGE_TABLES[key], row[key]))
+        for key in row.keys()  # noqa: SIM118
+        if key in PAGE_TABLES and row[key] is not None
+    }
+    if column in PAGE_TABLES:
+        return Markup(f'<a href="{escape(pages[column])}">查看</a>') if column in pages else ""
+    if column == "first_article":
+        href = pages.get(ARTICLE_PAGE_COLUMN)
+    elif column in ("标题", "title"):
+        href = pages.get(POLICY_PAGE_COLUMN) or pages.get(ARTICLE_PAGE_COLUMN)
+    else:
+        return None
+    if href is None or value is None:
+        return None
+    return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+
+
 @hookimpl
 def render_cell(
     row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any
 ) -> Any:
-    if column == "diff":
+    if column in DIFF_COLUMNS:
         return diff_html(value)
-    # "in" on a sqlite3.Row looks among its values, not its column names.
-    if table is None and POLICY_PAGE_COLUMN in row.keys():  # noqa: SIM118
-        href = datasette.urls.row(database, "policies", row[POLICY_PAGE_COLUMN])
-        if column == POLICY_PAGE_COLUMN:
-            return Markup(f'<a href="{escape(href)}">查看</a>')
-        if column == "标题":
-            return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    if table is None:
+        page = _page_link(row, value, column, database, datasette)
+        if page is not None:
+            return page
     long_text = isinstance(value, str) and len(value) > PREVIEW_CHARS
     if table in ("articles", "versions") and column in PREVIEW_COLUMNS and long_text:
         return f"{value[:PREVIEW_CHARS]}… ({len(value)} chars)"
@@ -268,14 +296,19 @@ def _policy_vars(datasette: Any, database: str | None, pk: str) -> Any:
             first = policies[0]["id"] if policies else None
             return None if first is None else str(datasette.urls.row(database, "policies", first))
 
+        life = [
+            entry | {"href": article_href(entry["article_id"])}
+            for entry in life_of_policy(relations, draft_ids)
+        ]
         return {
             "newsmon_policy": policy,
+            "newsmon_timeline": timeline(
+                [Milestone(e["date"], e["label"], e["title"] or "") for e in life],
+                f"{policy['title']}：历程",
+            ),
             "newsmon_draft_href": policy_href(draft),
             "newsmon_final_href": policy_href(final),
-            "newsmon_life": [
-                entry | {"href": article_href(entry["article_id"])}
-                for entry in life_of_policy(relations, draft_ids)
-            ],
+            "newsmon_life": life,
             "newsmon_text": text[0] if text else None,
             "newsmon_text_href": article_href(text[0]["id"]) if text else None,
             "newsmon_text_link": web_link(text[0]["url"]) if text else None,
