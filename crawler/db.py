@@ -195,6 +195,28 @@ def database_error(exc: sqlite3.Error, path: str | Path) -> DatabaseError:
     return DatabaseError(f"{path}: {(str(exc) or type(exc).__name__).splitlines()[0]}")
 
 
+def load_template(path: str | Path, source_id: str) -> dict[str, Any]:
+    """The template state stored for ``source_id`` (empty when there is none)."""
+    db = open_db(path)
+    try:
+        row = next(db.query("select state from templates where source_id = ?", [source_id]), None)
+    finally:
+        db.close()
+    return dict(json.loads(row["state"])) if row else {}
+
+
+def save_template(path: str | Path, source_id: str, state: dict[str, Any]) -> None:
+    """Store ``source_id``'s template state (crawler/extract/template.py), replacing it."""
+    db = open_db(path)
+    try:
+        pages = state.get("template", {}).get("seen", 0)
+        row = {"source_id": source_id, "state": json.dumps(state), "pages": pages, "updated": now()}
+        with db.conn:
+            db.table("templates").upsert(row, pk="source_id")
+    finally:
+        db.close()
+
+
 class Store:
     """Writes one crawl's sources, runs, fetches, articles and versions."""
 

@@ -411,6 +411,17 @@ def m013_baseline_runs(db: Database) -> None:
     db.table("crawl_runs").add_column("baseline", int, not_null_default=0)
 
 
+@migrations()
+def m014_templates(db: Database) -> None:
+    """Each source's template (crawler/extract/template.py) as JSON: its recurring lines and
+    blocks, where its body is, and the figures of its last runs' extraction."""
+    db.table("templates").create(
+        {"source_id": str, "state": str, "pages": int, "updated": str},
+        pk="source_id",
+        foreign_keys=[("source_id", "sources")],
+    )
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""
     # What is pending for an empty database is every migration this newsmon knows.
