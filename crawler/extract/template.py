@@ -415,3 +415,51 @@ class Template:
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             return cls()
+
+
+# A source's extraction is judged against its own runs: at least this many before the last.
+MIN_HISTORY = 3
+# What counts as a drop: rejected pages up by this share (and twice the usual at least),
+# bodies under this share of their usual length, the body block found on under this share
+# of pages where it usually is.
+REJECTED_RISE = 0.2
+SHORTER = 0.5
+HITS_FALL = 0.5
+
+
+def quality_drop(runs: list[dict[str, int]]) -> str | None:
+    """What fell in a source's last run against its earlier ones (figures of
+    ``crawler.pipelines.extract.RUN_FIGURES``, oldest first), in words; None: nothing."""
+    if len(runs) <= MIN_HISTORY:
+        return None
+    *earlier, last = runs
+    problems = []
+
+    def usual(figure: Any) -> float:
+        values = sorted(v for v in map(figure, earlier) if v is not None)
+        return values[len(values) // 2] if values else 0.0
+
+    def rejected(run: dict[str, int]) -> float | None:
+        pages = run.get("articles", 0) + run.get("rejected", 0)
+        return run.get("rejected", 0) / pages if pages else None
+
+    def length(run: dict[str, int]) -> float | None:
+        return run.get("chars", 0) / run["articles"] if run.get("articles") else None
+
+    def hits(run: dict[str, int]) -> float | None:
+        tried = run.get("hits", 0) + run.get("misses", 0)
+        return run.get("hits", 0) / tried if tried else None
+
+    now, before = rejected(last), usual(rejected)
+    if now is not None and now - before >= REJECTED_RISE and now >= 2 * before:
+        problems.append(f"{now:.0%} of article pages held no article (usually {before:.0%})")
+    now, before = length(last), usual(length)
+    if now is not None and before and now < SHORTER * before:
+        problems.append(f"bodies of {now:.0f} characters (usually {before:.0f})")
+    now, before = hits(last), usual(hits)
+    if now is not None and before >= 2 * HITS_FALL and now < HITS_FALL * before:
+        problems.append(
+            f"its body block was on {now:.0%} of pages (usually {before:.0%}): a redesign?"
+            " the template is learned again"
+        )
+    return "; ".join(problems) or None

@@ -9,6 +9,8 @@ import random
 from dataclasses import dataclass
 from html import escape
 
+from tests.support.serving import PageSite
+
 PLACES = ("北京市", "上海市", "深圳市", "武汉市", "杭州市", "成都市", "广州市", "南京市")
 THINGS = (
     "人工智能", "算力基础设施", "数据要素市场", "集成电路", "智能网联汽车", "工业互联网",
@@ -126,6 +128,45 @@ def _new_layout(title: str, body: tuple[str, ...], related: list[str], ad: str) 
 <title>{escape(title)}</title></head><body>
 <header id="masthead"><nav><a href="/">首页</a></nav></header>
 <section id="page"><article class="story"><h1>{escape(title)}</h1>
-<div class="story-body">{_paragraphs(body)}<aside class="promo"><p>{escape(ad)}</p></aside></div>
+<div class="story-body">{_paragraphs(body)}<div class="promo"><p>{escape(ad)}</p></div></div>
 <div class="more-news"><ul>{_links(related)}</ul></div></article></section>
 <footer><p>示范新闻网版权所有，联系电话010-12345678。</p></footer></body></html>"""
+
+
+# The source that reads a TemplatedSite.
+SEEDS = r"""
+[[source]]
+id = "tpl"
+name = "generated site with changing chrome"
+base_url = "{url}"
+private_hosts = ["127.0.0.1"]
+lists = ["/news/"]
+article_urls = ['^/news/\d{{6}}/t\d{{8}}_\d+\.html$']
+delay = 0
+concurrency = 4
+"""
+
+
+class TemplatedSite(PageSite):
+    """:func:`templated_site` served on 127.0.0.1: its list page links the first ``shown``
+    pages; a path in ``shells`` answers a page with no article in it."""
+
+    def __init__(self, pages: list[TemplatedPage], shown: int) -> None:
+        super().__init__()
+        self.pages = {p.path: p for p in pages}
+        self.order = [p.path for p in pages]
+        self.shown = shown
+        self.shells: set[str] = set()
+
+    def page(self, path: str) -> tuple[str, str] | None:
+        html = "text/html; charset=utf-8"
+        if path == "/news/":
+            links = "".join(
+                f'<li><a href="{p}">{escape(self.pages[p].title)}</a></li>'
+                for p in self.order[: self.shown]
+            )
+            return f"<html><body><ul>{links}</ul></body></html>", html
+        if path in self.shells:
+            return '<html><body><div id="app">加载中</div></body></html>', html
+        found = self.pages.get(path)
+        return None if found is None else (found.html, html)
