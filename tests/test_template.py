@@ -100,9 +100,10 @@ def test_crawl_keeps_the_template_and_status_tells_a_drop(tmp_path: Path) -> Non
             if url.split("/", 3)[3] in {p.lstrip("/") for p in later}
         ]
         assert len(texts) == 18 and not any(chrome_in(text) for text in texts)
-        assert "extraction quality dropped" not in newsmon(
-            "status", "--db", str(first.db_path), "--seeds", str(first.seeds)
-        ).stdout
+        assert (
+            "extraction quality dropped"
+            not in newsmon("status", "--db", str(first.db_path), "--seeds", str(first.seeds)).stdout
+        )
         # The site breaks: its new pages come as empty shells.
         served.shells = {p.path for p in site[58:64]}
         served.shown = 64
