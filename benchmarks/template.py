@@ -59,7 +59,7 @@ def read(pages: list[TemplatedPage], template: Template | None) -> list[float]:
         else:
             article, observed = extract_learning(html, URL + page.path, None, None, template.hint())
             if observed is not None:
-                template.learn(observed)
+                template.learn(observed, URL + page.path)
         scores.append(score(page, article.text if article else None))
     return scores
 

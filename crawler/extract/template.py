@@ -42,13 +42,18 @@ CHROME_SHARE = 0.6
 REPEAT_SHARE = 0.5
 # A line counts as seen before from this decayed count (once, within about 35 pages).
 SEEN = 0.5
-# The block that held the body on this share of the pages is where to look first.
-BODY_SHARE = 0.5
+# The blocks that held the body on this share of the pages each are where to look first (a
+# portal may lay out its news and its documents apart), the most frequent first.
+BODY_SHARE = 0.2
 # Bounds of the state: lines and owners kept, the least seen dropped beyond these.
 MAX_LINES = 4000
 MAX_OWNERS = 800
 # A page read into more leaves than this is not read for the template (a dump, a trap).
 MAX_LEAVES = 5000
+# A page whose body lines were seen before, more than this share of them, teaches nothing.
+REVISIT_SHARE = 0.5
+# Pages remembered as learned from (a revisit of one teaches nothing): their URLs' keys.
+MAX_URLS = 2000
 # Article pages in a row without the learned body block: the site was redesigned.
 RELEARN_AFTER = 3
 # A body this much shorter than the source's usual one reads as poor: the template is then
@@ -85,7 +90,7 @@ def normal(line: str) -> str:
 class Hint:
     """What a worker needs of a source's template to extract one of its pages."""
 
-    body: str | None = None  # signature of the block that held the body
+    bodies: tuple[str, ...] = ()  # signatures of the blocks that held the body
     chrome_blocks: frozenset[str] = frozenset()
     chrome_lines: frozenset[str] = frozenset()
     typical: float = 0.0  # the source's usual body length (sentence characters)
@@ -96,6 +101,7 @@ class Observation:
     """What one page teaches the template: its lines by owning block, where its body was."""
 
     owners: dict[str, tuple[tuple[str, int], ...]]  # signature -> (line key, chars) …
+    lines: tuple[str, ...]  # keys of the body's lines
     body: str | None  # signature of the block that held the body (None: not located)
     prose: int  # the body's sentence characters
     hit: bool  # the learned body block was on the page
@@ -127,7 +133,8 @@ class Learned:
         by_text = {normal(leaf.text): leaf for leaf in leaves}
         generic_at = _located(generic, by_text)
         hint = self.hint
-        block = _block(leaves, hint.body) if hint.body else None
+        found = (_block(leaves, sig) for sig in hint.bodies)
+        block = next((element for element in found if element is not None), None)
         body, at = generic, generic_at
         poor = max(MIN_PROSE_CHARS, POOR * hint.typical)
         if block is not None and (generic_at is None or not _inside(generic_at, block)):
@@ -139,10 +146,11 @@ class Learned:
             body = kept
         self.observation = Observation(
             owners=_owners(leaves),
+            lines=tuple(key(normal(line)) for line in body.text.splitlines()),
             body=_signature_of(at, leaves),
             prose=body.prose,
             hit=block is not None,
-            missed=hint.body is not None and block is None,
+            missed=bool(hint.bodies) and block is None,
         )
         return body
 
@@ -309,6 +317,7 @@ class Template:
     prose: float = 0.0  # decayed mean body length
     misses: int = 0  # article pages in a row without the learned body block
     relearned: int = 0  # times the template was learned again after a redesign
+    urls: dict[str, None] = field(default_factory=dict)  # keys of the pages learned, in order
     _hint: Hint | None = field(default=None, repr=False, compare=False)
 
     def hint(self) -> Hint:
@@ -321,25 +330,35 @@ class Template:
         if self.seen < MIN_PAGES:
             return Hint(typical=self.prose)
         least = CHROME_SHARE * self.pages
-        body = max(self.bodies, key=self.bodies.__getitem__, default=None)
-        if body is not None and self.bodies[body] < BODY_SHARE * self.pages:
-            body = None
+        bodies = tuple(
+            sig
+            for sig, n in sorted(self.bodies.items(), key=lambda kv: -kv[1])
+            if n >= BODY_SHARE * self.pages
+        )
         chrome_blocks = frozenset(
             sig
             for sig, (seen, repeats) in self.owners.items()
-            if seen >= least and repeats >= REPEAT_SHARE * seen and sig != body
+            if seen >= least and repeats >= REPEAT_SHARE * seen and sig not in bodies
         )
         chrome_lines = frozenset(k for k, n in self.lines.items() if n >= least)
-        return Hint(body, chrome_blocks, chrome_lines, self.prose)
+        return Hint(bodies, chrome_blocks, chrome_lines, self.prose)
 
-    def learn(self, page: Observation) -> None:
-        """Count one article page in."""
+    def learn(self, page: Observation, url: str) -> None:
+        """Count one article page in, unless it was seen before: a revisit of ``url``, or a
+        copy, whose lines would all read as repeats (its body block as chrome)."""
+        # The body block gone is news on any page, a revisit too: the site was redesigned.
         if page.missed:
             self.misses += 1
             if self.misses >= RELEARN_AFTER:
                 self._restart()
         else:
             self.misses = 0
+        known = sum(self.lines.get(k, 0.0) >= SEEN * self.scale for k in page.lines)
+        if key(url) in self.urls or (page.lines and known > REVISIT_SHARE * len(page.lines)):
+            return
+        self.urls[key(url)] = None
+        if len(self.urls) > MAX_URLS:
+            del self.urls[next(iter(self.urls))]
         self.scale /= DECAY
         weight = self.scale
         self.pages += weight
@@ -397,6 +416,7 @@ class Template:
             "prose": self.prose,
             "misses": self.misses,
             "relearned": self.relearned,
+            "urls": list(self.urls),
         }
 
     @classmethod
@@ -412,6 +432,7 @@ class Template:
                 prose=float(state["prose"]),
                 misses=int(state["misses"]),
                 relearned=int(state["relearned"]),
+                urls=dict.fromkeys(map(str, state["urls"])),
             )
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             return cls()

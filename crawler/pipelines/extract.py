@@ -32,6 +32,13 @@ def extract_learning(
     return article, learned.observation if article is not None else None
 
 
+def extract_unlearned(
+    html: bytes, url: str, content_type: str | None, fetched_at: datetime, hint: Hint
+) -> tuple[Article | None, None]:
+    """:func:`extract_article` alone, shaped as :func:`extract_learning`."""
+    return extract_article(html, url, content_type, fetched_at), None
+
+
 class ExtractPipeline:
     """Fills ``Page.article`` (in a worker process unless ``NEWSMON_WORKERS = 0``); counts
     pages that hold no article and the CPU time extraction took. A page past the CPU cap
@@ -87,9 +94,11 @@ class ExtractPipeline:
                 datetime.fromisoformat(fetch.fetched_at),
                 self.template.hint(),
             )
+            # A template is a source's: pages of no known source are read without one.
+            stage = extract_learning if self.source_id is not None else extract_unlearned
             try:
                 (item.article, observed), seconds = await run_stage(
-                    self.pool, "extraction", self.cap, extract_learning, *args
+                    self.pool, "extraction", self.cap, stage, *args
                 )
             except PageFailed as failure:
                 page_failed(item, failure, self.stats)
@@ -98,14 +107,14 @@ class ExtractPipeline:
             if item.article is None:
                 self.stats.inc_value("newsmon/extract/not_article")
             else:
-                self._count(item.article, observed)
+                self._count(item.article, observed, fetch.url)
         return item
 
-    def _count(self, article: Article, observed: Observation | None) -> None:
+    def _count(self, article: Article, observed: Observation | None, url: str) -> None:
         self.stats.inc_value("newsmon/extract/articles")
         self.stats.inc_value("newsmon/extract/chars", len(article.text))
         if observed is not None:
-            self.template.learn(observed)
+            self.template.learn(observed, url)
             self.stats.inc_value(f"newsmon/template/{'hit' if observed.hit else 'miss'}")
         for reason, lines in article.removed.items():
             self.stats.inc_value(f"newsmon/clean/{reason}", lines)
