@@ -12,7 +12,10 @@ redesigned (other blocks, other chrome) read on with the same template: F1 of it
 and last 50 pages, and how often the template was learned again; and the stored template's
 size. With ``--crawl`` the site is served on 127.0.0.1 and crawled for real in rounds of 20
 new pages (each round a `newsmon crawl`, the template kept in the database between them), and
-the stored bodies are scored.
+the stored bodies are scored. With ``--corpus PATH`` (the shared corpus) it also reads real
+pages: for each site of the dev splits with more than ``--min-pages`` gold pages, each page
+with the template learned from the site's other pages, against the generic extractor alone
+(the template's own threshold lowered to ``--min-pages``: no site there has many pages).
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ import json
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # run as a script: benchmarks/ is on the path, not the checkout
     sys.path.insert(0, str(PROJECT))
 from sqlite_utils import Database  # noqa: E402
 
-from benchmarks.extraction import bigram_f1  # noqa: E402
-from crawler.extract import extract_article  # noqa: E402
+from benchmarks.extraction import bigram_f1, gold_of, load_split, url_of  # noqa: E402
+from crawler.extract import extract_article, template  # noqa: E402
 from crawler.extract.template import Template  # noqa: E402
 from crawler.pipelines.extract import extract_learning  # noqa: E402
 from tests.support.templated import (  # noqa: E402
@@ -81,10 +86,50 @@ def crawled(site: list[TemplatedPage]) -> list[float]:
     return [score(page, texts.get(page.path.lstrip("/"))) for page in site]
 
 
+def real_pages(corpus: Path, least: int) -> None:
+    """Each page of a site with more than ``least`` gold pages in the dev splits, read with
+    the template of the site's other pages and without: mean F1 of both, pages changed."""
+    template.MIN_PAGES = least
+    sites: dict[str, list[Path]] = defaultdict(list)
+    for split in ("dev_gold_text", "dev_daniel"):
+        for page in load_split(corpus, split):
+            gold = gold_of(page)
+            host = urlsplit(url_of(gold)).hostname
+            if gold.get("text") and host and page not in sites[host]:
+                sites[host].append(page)
+    without, with_template, changed = [], [], 0
+    for pages in sites.values():
+        if len(pages) <= least:
+            continue
+        for held in pages:
+            learned = Template()
+            for page in pages:
+                if page != held:
+                    url = url_of(gold_of(page))
+                    _, observed = extract_learning(
+                        page.read_bytes(), url, None, None, learned.hint()
+                    )
+                    if observed is not None:
+                        learned.learn(observed, url)
+            gold, html = gold_of(held), held.read_bytes()
+            plain = extract_article(html, url_of(gold))
+            article, _ = extract_learning(html, url_of(gold), None, None, learned.hint())
+            without.append(bigram_f1(plain.text if plain else "", str(gold["text"])))
+            with_template.append(bigram_f1(article.text if article else "", str(gold["text"])))
+            changed += abs(without[-1] - with_template[-1]) > 0.001
+    print(
+        f"real pages, sites of more than {least} (leave one out): {len(without)} pages,"
+        f" F1 without {mean(without):.4f}, with the template {mean(with_template):.4f},"
+        f" {changed} changed"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--crawl", action="store_true", help="crawl the site on 127.0.0.1")
+    parser.add_argument("--corpus", type=Path, help="also read the real pages of this corpus")
+    parser.add_argument("--min-pages", type=int, default=4)
     args = parser.parse_args()
     if args.pages < 110:
         parser.error("--pages must be at least 110 (the first 10 and the last 100 are scored)")
@@ -111,6 +156,8 @@ def main() -> None:
             f"{'crawled on 127.0.0.1, rounds of 20':34} {mean(scores[:10]):9.3f}"
             f" {mean(scores[-100:]):9.3f}"
         )
+    if args.corpus:
+        real_pages(args.corpus, args.min_pages)
 
 
 if __name__ == "__main__":
