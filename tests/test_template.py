@@ -6,6 +6,7 @@ status` says when a source's extraction falls below its own history."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -81,7 +82,9 @@ def test_template_state_round_trips_and_stays_bounded() -> None:
         body_of(page, template)
     state = json.loads(json.dumps(template.state()))
     again = Template.from_state(state)
-    assert again.hint() == template.hint()
+    # What the workers get is the same, the source's usual body length to a tenth.
+    assert replace(again.hint(), typical=0) == replace(template.hint(), typical=0)
+    assert abs(again.hint().typical - template.hint().typical) < 0.1
     assert len(json.dumps(state)) < 400_000
     assert Template.from_state({"pages": "x"}) == Template()
 

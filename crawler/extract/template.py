@@ -86,6 +86,10 @@ def normal(line: str) -> str:
     return SPACE.sub("", line)
 
 
+# The signature of the leaves with no element of an id or class above them.
+UNOWNED = key("")
+
+
 @dataclass(frozen=True)
 class Hint:
     """What a worker needs of a source's template to extract one of its pages."""
@@ -147,7 +151,7 @@ class Learned:
         self.observation = Observation(
             owners=_owners(leaves),
             lines=tuple(key(normal(line)) for line in body.text.splitlines()),
-            body=_signature_of(at, leaves),
+            body=None if at is None else signature(at),
             prose=body.prose,
             hit=block is not None,
             missed=bool(hint.bodies) and block is None,
@@ -199,7 +203,7 @@ def _name(element: Any) -> str:
 def signature(element: Any) -> str:
     """The key of a block: its tag, id and classes and its two parents', digits dropped."""
     if element is None:
-        return key("")
+        return UNOWNED
     names = []
     node = element
     for _ in range(3):
@@ -273,10 +277,6 @@ def _text_of(block: Any, leaves: list[_Leaf], chrome: frozenset[str]) -> str:
     )
 
 
-def _signature_of(block: Any, leaves: list[_Leaf]) -> str | None:
-    return None if block is None else signature(block)
-
-
 def _without_chrome(body: Cleaned, by_text: dict[str, _Leaf], hint: Hint) -> Cleaned:
     """``body`` without the lines of the source's chrome (counted as removed "template")."""
     if not (hint.chrome_lines or hint.chrome_blocks):
@@ -338,7 +338,11 @@ class Template:
         chrome_blocks = frozenset(
             sig
             for sig, (seen, repeats) in self.owners.items()
-            if seen >= least and repeats >= REPEAT_SHARE * seen and sig not in bodies
+            if seen >= least
+            and repeats >= REPEAT_SHARE * seen
+            and sig not in bodies
+            # Text in no block of its own (old table layouts) holds the body as well.
+            and sig != UNOWNED
         )
         chrome_lines = frozenset(k for k, n in self.lines.items() if n >= least)
         return Hint(bodies, chrome_blocks, chrome_lines, self.prose)
@@ -407,13 +411,14 @@ class Template:
     def state(self) -> dict[str, Any]:
         """The template as plain data (JSON), at scale 1."""
         self._rescale()
+        # Three decimals are plenty; what rounds to nothing was seen too long ago to matter.
         return {
-            "pages": self.pages,
+            "pages": round(self.pages, 3),
             "seen": self.seen,
-            "lines": self.lines,
-            "owners": self.owners,
-            "bodies": self.bodies,
-            "prose": self.prose,
+            "lines": {k: round(v, 3) for k, v in self.lines.items() if v >= 0.01},
+            "owners": {k: [round(v[0], 3), round(v[1], 3)] for k, v in self.owners.items()},
+            "bodies": {k: round(v, 3) for k, v in self.bodies.items()},
+            "prose": round(self.prose, 1),
             "misses": self.misses,
             "relearned": self.relearned,
             "urls": list(self.urls),
