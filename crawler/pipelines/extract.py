@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.db import load_template, save_template
-from crawler.errors import DatabaseError, PageFailed
+from crawler.errors import PageFailed
 from crawler.extract import Article, extract_article
 from crawler.extract.template import Hint, Learned, Observation, Template
 from crawler.items import Page
@@ -78,8 +78,9 @@ class ExtractPipeline:
             return
         try:
             state = load_template(self.db_path, self.source_id)
-        except (DatabaseError, sqlite3.Error) as exc:
-            log.warning("template of %s not read: %s", self.source_id, exc)
+        except (sqlite3.Error, ValueError) as exc:
+            # The store meets the same error and stops the run with it, in one line.
+            log.info("template of %s not read: %s", self.source_id, exc)
             return
         self.template = Template.from_state(state.get("template", {}))
         self.runs = list(state.get("runs", []))[-RUNS_KEPT:]
@@ -137,8 +138,8 @@ class ExtractPipeline:
         state = {"template": self.template.state(), "runs": self.runs}
         try:
             save_template(self.db_path, self.source_id, state)
-        except (DatabaseError, sqlite3.Error) as exc:
-            log.warning("template of %s not stored: %s", self.source_id, exc)
+        except (sqlite3.Error, ValueError) as exc:
+            log.info("template of %s not stored: %s", self.source_id, exc)
 
 
 # A run's figures as kept with the template: its key, the crawl's stats key.
