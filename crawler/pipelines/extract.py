@@ -44,8 +44,8 @@ class ExtractPipeline:
     pages that hold no article and the CPU time extraction took. A page past the CPU cap
     (``NEWSMON_PAGE_CPU_SECONDS``) is an error of that page.
 
-    With ``NEWSMON_TEMPLATES`` the source's template is read from the crawl's database when
-    the spider opens and written back, with this run's figures, when it closes."""
+    With ``NEWSMON_TEMPLATES`` the source's template is read from the crawl's database at
+    the first item and written back, with this run's figures, when the spider closes."""
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class ExtractPipeline:
         self.cap = cap
         self.db_path = db_path
         self.source_id: str | None = None
+        self.loaded = False
         self.template = Template()
         self.runs: list[dict[str, Any]] = []
 
@@ -71,7 +72,10 @@ class ExtractPipeline:
         db_path = crawler.settings.get("NEWSMON_DB") if stored else None
         return cls(crawler.stats, acquire(crawler.settings), cap, db_path, crawler)
 
-    def open_spider(self) -> None:
+    def _load(self) -> None:
+        """The source's template as stored, at its first page. Not in ``open_spider``: the
+        store's may refuse to open, and Scrapy then leaves the other pipelines' unawaited."""
+        self.loaded = True
         source = getattr(getattr(self.crawler, "spider", None), "source", None)
         self.source_id = getattr(source, "id", None)
         if self.db_path is None or self.source_id is None:
@@ -86,6 +90,8 @@ class ExtractPipeline:
         self.runs = list(state.get("runs", []))[-RUNS_KEPT:]
 
     async def process_item(self, item: Any) -> Any:
+        if not self.loaded:
+            self._load()
         if isinstance(item, Page):
             fetch = item.fetch
             args = (
