@@ -195,6 +195,41 @@ def database_error(exc: sqlite3.Error, path: str | Path) -> DatabaseError:
     return DatabaseError(f"{path}: {(str(exc) or type(exc).__name__).splitlines()[0]}")
 
 
+def load_template(path: str | Path, source_id: str) -> dict[str, Any]:
+    """The template state stored for ``source_id`` (empty when there is none). Read beside
+    the crawl's own connection, which checks and migrates the file: a crawl of many sources
+    opens it twice more a source, so not through the checks of :func:`open_db` (seconds on a
+    large file)."""
+    if not Path(path).exists():
+        return {}
+    db = Database(sqlite3.connect(path))
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        if "templates" not in db.table_names():
+            return {}  # not migrated yet: the crawl's connection does it
+        query = "select state from templates where source_id = ?"
+        row = next(db.query(query, [source_id]), None)
+    finally:
+        db.close()
+    return dict(json.loads(row["state"])) if row else {}
+
+
+def save_template(path: str | Path, source_id: str, state: dict[str, Any]) -> None:
+    """Store ``source_id``'s template state (crawler/extract/template.py), replacing it; in
+    a database the crawl has opened (checked and migrated) before."""
+    if not Path(path).exists():
+        return  # the crawl could not create it, and said why
+    db = Database(sqlite3.connect(path))
+    try:
+        db.execute("PRAGMA busy_timeout = 10000")
+        pages = state.get("template", {}).get("seen", 0)
+        row = {"source_id": source_id, "state": json.dumps(state), "pages": pages, "updated": now()}
+        with db.conn:
+            db.table("templates").upsert(row, pk="source_id")
+    finally:
+        db.close()
+
+
 class Store:
     """Writes one crawl's sources, runs, fetches, articles and versions."""
 

@@ -5,7 +5,7 @@ that the command line imports no crawl or database code to show its help."""
 from __future__ import annotations
 
 # `newsmon status --json`
-STATUS_KEYS = ("summary", "seed_problems", "never_crawled", "sources", "errors")
+STATUS_KEYS = ("summary", "seed_problems", "never_crawled", "sources", "errors", "extraction")
 # `newsmon alerts --json`: a list of these
 ALERT_KEYS = ("id", "kind", "created", "source_id", "title", "url", "detail", "also_on", "policy")
 # `newsmon sources --json`: a list of these

@@ -411,6 +411,17 @@ def m013_baseline_runs(db: Database) -> None:
     db.table("crawl_runs").add_column("baseline", int, not_null_default=0)
 
 
+@migrations()
+def m014_templates(db: Database) -> None:
+    """Each source's template (crawler/extract/template.py) as JSON: its recurring lines and
+    blocks, where its body is, and the figures of its last runs' extraction."""
+    db.table("templates").create(
+        {"source_id": str, "state": str, "pages": int, "updated": str},
+        pk="source_id",
+        foreign_keys=[("source_id", "sources")],
+    )
+
+
 # An article is "in" its primary regions and in every region that contains one of them
 # (东湖高新区 → 武汉 → 湖北), as the regions table's parents say: filters and facets on 武汉
 # find the articles about its zones. Rows for the containing regions are added where the
@@ -553,6 +564,7 @@ def m015_article_list(db: Database) -> None:
     for column in ("published", "month", "source_id", "first_seen"):
         db.execute(f"create index article_list_{column} on article_list ({column}, id)")
     db.execute("create index article_topics_topic_article on article_topics (topic, article_id)")
+
 
 def unknown_migrations(db: Database) -> list[str]:
     """Migrations recorded in ``db`` that this newsmon does not have: a newer one wrote it."""

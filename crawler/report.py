@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from crawler.db import CHECKED_UP_TO, check_pages, open_db
 from crawler.diff import TextDiff, render_text
+from crawler.extract.template import quality_drop
 from crawler.keys import ALERT_KEYS, STATUS_KEYS
 from crawler.progress import plural
 
@@ -220,6 +221,7 @@ def status_data(
             }
             for row in db.query(LAST_RUN_ERRORS)
         ]
+        templates = list(db.query("select source_id, state from templates order by source_id"))
     finally:
         db.close()
     crawled = {run["source_id"] for run in runs}
@@ -248,7 +250,12 @@ def status_data(
         }
         for run in runs
     ]
-    values = (summary, seed_problems, never, sources, errors)
+    extraction = [
+        {"id": row["source_id"], "problem": problem}
+        for row in templates
+        if (problem := quality_drop(json.loads(row["state"]).get("runs", [])))
+    ]
+    values = (summary, seed_problems, never, sources, errors, extraction)
     return dict(zip(STATUS_KEYS, values, strict=True))
 
 
@@ -281,6 +288,8 @@ def status_report(data: dict[str, Any], db_path: str | Path, errors: int = 10) -
             lines.append(f"    {run['error']}")
     if data["never_crawled"]:
         lines.append(f"never crawled: {', '.join(data['never_crawled'])}")
+    for drop in data["extraction"]:
+        lines.append(f"extraction quality dropped: {drop['id']}: {drop['problem']}")
     kinds = data["errors"]
     if kinds:
         lines.append("errors in the last runs:")

@@ -83,6 +83,9 @@ EXTENSIONS = {"crawler.progress.Progress": 500}
 NEWSMON_DB = str(paths.DEFAULT_DB)
 NEWSMON_PROGRESS = False
 NEWSMON_TAXONOMY: list[str] = []  # users' taxonomy files extending the shipped one
+# Each source's template (crawler/extract/template.py) is kept in NEWSMON_DB between runs;
+# crawlers sharing Redis have no database, and learn within their run only.
+NEWSMON_TEMPLATES = True
 # Processes that extract and tag pages beside the crawl's (crawler.pipelines.pool): None is
 # one per core less the crawl's own, at least one; 0 runs both stages inline in the crawl's
 # process. The environment variable of that name sets it for every crawl (the daemon's too).

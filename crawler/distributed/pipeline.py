@@ -41,6 +41,7 @@ def share_through_redis(settings: Settings, url: str) -> None:
         # empties it.
         "SCHEDULER_PERSIST": True,
         "ITEM_PIPELINES": pipelines,
+        "NEWSMON_TEMPLATES": False,
     }.items():
         settings.set(key, value, priority="cmdline")
 

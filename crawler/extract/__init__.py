@@ -26,6 +26,7 @@ from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_page
 from crawler.extract.meta import page_metadata
 from crawler.extract.meta.portal import info_table
+from crawler.extract.template import Learned
 from crawler.text import HAN
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,14 @@ class Article:
 
 
 def extract_article(
-    html: bytes, url: str, content_type: str | None = None, fetched_at: datetime | None = None
+    html: bytes,
+    url: str,
+    content_type: str | None = None,
+    fetched_at: datetime | None = None,
+    learned: Learned | None = None,
 ) -> Article | None:
-    """The article in ``html`` (raw bytes as served), or None when the page holds none."""
+    """The article in ``html`` (raw bytes as served), or None when the page holds none;
+    ``learned``: its source's template (crawler/extract/template.py), which it then fills."""
     try:
         decoded = decode_page(html, content_type)
         text, tree = _parse(decoded.text)
@@ -117,6 +123,8 @@ def extract_article(
         log.info("no article in %s: %s", url, exc)
         return None
     body = max(first, second, key=_article_score)
+    if learned is not None:
+        body = learned.choose(tree, meta.title, body)
     if body is None or not _is_article(body, links):
         return None
     # A machine-converted page (body read back in Simplified) gets the same repair in its
