@@ -51,8 +51,11 @@ CHEAP_AGREEMENT = 0.95
 # Teaser lists end their items in a cut ("标题文字..." or "摘要…", a date after it), where
 # prose ends a sentence ("……" is an ellipsis, not a cut).
 TEASER = re.compile(r"[^\W_](?:\.{3,}|…)\s*(?:\d{1,4}[-/:月]\d{1,2}(?:[-/:日]\d{1,2})?日?)?$")
+# A page is a list when any reader's body has this many teasers making this share of its
+# characters: an article followed by related teasers stays below it (0.3 dropped a dev
+# article whose trafilatura body kept its related list; 0.5 let a list page through).
 TEASER_LIMIT = 3
-TEASER_SHARE = 0.2
+TEASER_SHARE = 0.4
 # A body whose lines are mostly the page's own link titles is a list of articles.
 MIN_LINK_TITLE = 8
 MAX_LINKED_SHARE = 0.5
@@ -134,7 +137,7 @@ def extract_article(
         log.info("no article in %s: %s", url, exc)
         return None
     body = _choose(candidates)
-    if body is None or not _is_article(body, links):
+    if body is None or not _is_article(body, links) or any(map(_is_teaser_list, candidates)):
         return None
     # A machine-converted page (body read back in Simplified) gets the same repair in its
     # metadata, which came through the same converter.
@@ -231,7 +234,10 @@ def _by_readability(text: str) -> str:
 
 
 def _by_magic_html(text: str, url: str) -> str:
-    extracted = GeneralExtractor().extract(text, base_url=url, html_type="article")
+    try:
+        extracted = GeneralExtractor().extract(text, base_url=url, html_type="article")
+    except ValueError:  # its own parse of the page failed: one reader fewer, not no article
+        return ""
     return _html_text(str(extracted.get("html") or ""))
 
 
@@ -296,15 +302,21 @@ def _is_article(body: Cleaned, links: set[str]) -> bool:
         return False
     if sum(bool(READ_MORE.match(line)) for line in lines) >= READ_MORE_LIMIT:
         return False
-    teasers = sum(bool(TEASER.search(line)) for line in lines)
-    if teasers >= TEASER_LIMIT and teasers >= TEASER_SHARE * len(lines):
-        return False
     titles = list(links)
     # One automaton over all titles: testing each title against each line took seconds on a
     # page of 8,000 links and as many paragraphs.
     finder = AhoCorasick(titles) if titles else None
     linked = sum(min(len(line), _linked_chars(line, titles, finder)) for line in lines)
     return linked / total <= MAX_LINKED_SHARE
+
+
+def _is_teaser_list(body: Cleaned) -> bool:
+    """Mostly items cut short with "..." (a list of headlines or summaries), not sentences."""
+    lines = [re.sub(r"\s", "", line) for line in body.text.splitlines()]
+    teasers = [line for line in lines if TEASER.search(line)]
+    return len(teasers) >= TEASER_LIMIT and sum(map(len, teasers)) >= TEASER_SHARE * sum(
+        map(len, lines)
+    )
 
 
 def _linked_chars(line: str, titles: list[str], finder: AhoCorasick | None) -> int:
