@@ -130,13 +130,16 @@ def extract_article(
             clean_text(_by_trafilatura(tree, url), meta.title),
             clean_text(densest_text(tree), meta.title),  # of the tree trafilatura pruned
         ]
-        if _agreement(*candidates) < CHEAP_AGREEMENT:
+        agreed = _agreement(*candidates) >= CHEAP_AGREEMENT
+        if not agreed:
             candidates.append(clean_text(_by_readability(text), meta.title))
             candidates.append(clean_text(_by_magic_html(text, url), meta.title))
     except Exception as exc:  # noqa: BLE001 - a page no parser can read holds no article
         log.info("no article in %s: %s", url, exc)
         return None
-    body = _choose(candidates)
+    # Agreeing, both hold the same body: trafilatura's keeps the headings between paragraphs,
+    # which the density reading counts against a run.
+    body = candidates[0] if agreed else _choose(candidates)
     if body is None or not _is_article(body, links) or any(map(_is_teaser_list, candidates)):
         return None
     # A machine-converted page (body read back in Simplified) gets the same repair in its
