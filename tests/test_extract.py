@@ -131,3 +131,42 @@ def test_real_gbk_page_from_the_corpus() -> None:
     assert got is not None and got.encoding == "gb18030"
     assert got.title and got.title in gold["title"] and "\ufffd" not in got.text
     assert gold["silver_text"][:30] in got.text.replace("\n", "")
+
+
+# A body shape no <p> marks (the failures of issue 17), with navigation and a related list
+# around it: paragraphs written for the project, each long enough to read as sentences.
+PARAGRAPHS = [
+    "市经济和信息化局今天发布新一轮算力券申领指南，面向本市中小企业和科研团队，"
+    "每家单位每年最多可申领五十万元，用于租用公共算力平台的训练和推理资源。",
+    "指南明确，申领单位须在本市注册满一年，近两年无重大违法记录，并提交算力使用计划，"
+    "平台将按季度核验实际用量，未使用部分次年不再结转，节余额度统一收回重新分配。",
+    "负责人介绍，去年首批算力券共发放两千余万元，带动企业新增算力采购近一亿元，"
+    "今年将把智能网联汽车、生物医药和工业设计等领域的模型训练列为重点支持方向。",
+]
+NAVIGATION = "".join(f'<li><a href="/n{i}.html">栏目导航第{i}项</a></li>' for i in range(12))
+RELATED = "".join(
+    f'<li><a href="/r{i}.html">相关新闻：本市召开第{i}次产业推进会部署下一步工作</a></li>'
+    for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<span>" + "<br><br>".join(PARAGRAPHS) + "</span>",  # bare text split by <br><br>
+        "".join(f"<span>{p}</span><br>" for p in PARAGRAPHS),
+        '<dl><a href="/full.html">' + "<br><br>".join(PARAGRAPHS) + "</a></dl>",  # one link
+    ],
+    ids=["br-separated", "spans", "inside-one-link"],
+)
+def test_bodies_without_paragraph_tags(body: str) -> None:
+    page = (
+        "<html><head><title>算力券申领指南发布</title></head><body>"
+        f"<ul>{NAVIGATION}</ul><div class='main'>{body}</div>"
+        f"<div>最熱門新聞</div><ul>{RELATED}</ul></body></html>"
+    )
+    got = extract_article(page.encode("utf-8"), "http://127.0.0.1/news/1.html")
+    assert got is not None
+    text = got.text.replace("\n", "")
+    assert all(p in text for p in PARAGRAPHS)
+    assert "栏目导航" not in text and "产业推进会" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections import Counter
@@ -13,10 +14,11 @@ from crawler.clean import clean_text
 from crawler.clean.script import to_simplified
 from crawler.demo.site import DemoSite
 from crawler.extract import Article, extract_article
+from tests.support.run import SHARED
 
 GATE = tomllib.loads((Path(__file__).parent / "gate.toml").read_text("utf-8"))
 SEEDS = Path(__file__).parent / "fixtures" / "seed-docs"
-LABELS = __import__("json").loads((SEEDS / "labels.json").read_text("utf-8"))
+LABELS = json.loads((SEEDS / "labels.json").read_text("utf-8"))
 BASE = "http://127.0.0.1:8000"
 
 
@@ -77,3 +79,18 @@ def test_no_bundled_page_keeps_chrome_or_spam(site: DemoSite, extracted: dict) -
         assert not [c for c in chrome if c in got.simplified], article.id
         editor = to_simplified(got.editor) if got.editor else None
         assert editor == article.editor, article.id
+
+
+@pytest.mark.parametrize("split", sorted(GATE["corpus"]["mean_f1"]))
+def test_corpus_split_meets_its_floor(split: str) -> None:
+    """Real pages of many sites (the shared corpus, publishers' pages: measured, never copied)."""
+    corpus = SHARED / "corpus"
+    if not corpus.exists():
+        pytest.skip(f"no corpus at {corpus} (set NEWSMON_SHARED)")
+    scores = []
+    for line in (corpus / "splits" / f"{split}.txt").read_text("utf-8").split():
+        gold = json.loads((corpus / line).with_suffix(".json").read_text("utf-8"))
+        got = extract_article((corpus / line).read_bytes(), gold.get("url") or BASE + "/a.html")
+        scores.append(bigram_f1(got.text if got else "", gold["text"]))
+    assert sum(scores) / len(scores) >= GATE["corpus"]["mean_f1"][split]
+    assert sum(s < 0.5 for s in scores) <= GATE["corpus"]["below_half"][split]
