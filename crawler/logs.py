@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class OneLineFormatter(logging.Formatter):
@@ -46,3 +48,15 @@ def setup_logging(level: int = logging.WARNING) -> None:
     handler.addFilter(not_a_page_failure)
     handler.setLevel(level)
     logging.getLogger().handlers[:] = [handler]
+
+
+@contextmanager
+def root_logger_kept() -> Iterator[None]:
+    """The root logger's handlers and level as they were before the block, whatever an import
+    inside it configured."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level = handlers, level

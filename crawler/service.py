@@ -25,7 +25,6 @@ import sqlite3
 import sys
 from collections import deque
 from collections.abc import Mapping
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,12 @@ from zope.interface import implementer
 
 from crawler.clock import now
 from crawler.crawl import (
+    RUNS_AT_ONCE,
     CrawlSummary,
     SourceResult,
     claim,
     database_failed,
+    limit_sqlite_heap,
     read_plans,
     record_finishes,
 )
@@ -55,18 +56,7 @@ from crawler.settings import build_settings, share_pages_waiting
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 
-# Runs going at once in the process; more wait their turn, in the order they fell due. Each
-# running crawler holds its own downloader, scheduler and the responses its pipelines hold
-# (SCRAPER_SLOT_MAX_ACTIVE_SIZE), so this, not the number of sources, bounds the memory.
-# benchmarks/sources.py, 50 sources due at once: the daemon's tree peaked at 681 MB, one
-# `newsmon crawl` of them at 728 MB (two cores, shared).
-RUNS_AT_ONCE = 50
 STOP_RETRY_SECONDS = 0.1
-# Each running crawler's store holds a connection whose page cache (SQLite's 2 MB) its opening
-# fills, as the check of the file reads every page: 2.2 MB a connection, 110 MB for fifty
-# copies of the same pages. SQLite's soft heap limit is the process's: over it, the caches
-# give pages back (the file stays in the system's cache); 0.57 MB a connection under 8 MB.
-SQLITE_HEAP_BYTES = 8_000_000
 
 
 def serve_crawls(
@@ -111,8 +101,7 @@ class CrawlService:
         from twisted.internet import reactor
 
         self.reactor = reactor
-        with closing(sqlite3.connect(":memory:")) as db:
-            db.execute(f"PRAGMA soft_heap_limit = {SQLITE_HEAP_BYTES}")
+        limit_sqlite_heap()
         self.process = CrawlerProcess(self.settings)
         setup_logging()
         reactor.callWhenRunning(install_shutdown_handlers, self.on_signal)

@@ -21,7 +21,6 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from ahocorasick_rs import AhoCorasick
-from magic_html import GeneralExtractor
 from readability import Document as Readability
 from trafilatura.settings import Document
 
@@ -32,7 +31,14 @@ from crawler.extract.density import densest_text
 from crawler.extract.meta import page_metadata
 from crawler.extract.meta.portal import info_table
 from crawler.extract.template import Learned
+from crawler.logs import root_logger_kept
 from crawler.text import HAN
+
+# py_asciimath, which magic-html imports, calls logging.basicConfig(level=DEBUG) as it loads:
+# every library's debug lines, Scrapy's banner among them, would reach stderr ahead of
+# crawler.logs' one-line handler, and a quiet crawl would not be quiet.
+with root_logger_kept():
+    from magic_html import GeneralExtractor
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +145,10 @@ def extract_article(
         agreed = _agreement(*candidates) >= CHEAP_AGREEMENT
         if not agreed:
             candidates.append(clean_text(_by_readability(text), meta.title))
-            candidates.append(clean_text(_by_magic_html(text, url), meta.title))
+            # Readability agreeing with a cheap reader settles it as magic-html would: on the
+            # dev splits the same F1 with 4% more pages a second.
+            if max(_agreement(candidates[2], c) for c in candidates[:2]) < CHEAP_AGREEMENT:
+                candidates.append(clean_text(_by_magic_html(text, url), meta.title))
     except Exception as exc:  # noqa: BLE001 - a page no parser can read holds no article
         log.info("no article in %s: %s", url, exc)
         return None
