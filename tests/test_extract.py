@@ -170,3 +170,59 @@ def test_bodies_without_paragraph_tags(body: str) -> None:
     text = got.text.replace("\n", "")
     assert all(p in text for p in PARAGRAPHS)
     assert "栏目导航" not in text and "产业推进会" not in text
+
+
+OTHER_ENTRY = [
+    "周末带孩子去了城郊的湿地公园，芦苇已经长得比人还高，栈道两边不时有白鹭飞起，"
+    "孩子一路数到了二十多只，回家还念念不忘，说下次要带上望远镜再来看个清楚。",
+    "公园里新开了一家自然教育中心，志愿者讲解候鸟迁徙的路线和季节，"
+    "墙上的地图标出了每年经过这里的几十种鸟，孩子们围着问了很久才肯离开。",
+]
+
+
+def test_a_blog_index_page_reads_as_its_first_entry() -> None:
+    def entry(title: str, paragraphs: list[str], posted: str, comments: int) -> str:
+        return (
+            f"<div class='entry'><h3><a href='/e/{comments}.html'>{title}</a> | {posted}</h3>"
+            + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + f"<div class='foot'>由博主张贴 @ {posted} (370) 共 {comments} 篇评论"
+            " <a href='#'>发表评论</a> &gt;&gt;&gt;</div></div>"
+        )
+
+    page = (
+        "<html><head><title>博主的博客 | 文章归档</title></head><body>"
+        f"<ul>{NAVIGATION}</ul>"
+        + entry("算力券申领指南发布", PARAGRAPHS, "2024-06-14 03:25:55", 11)
+        + entry("湿地公园看白鹭", OTHER_ENTRY, "2024-06-10 15:00:14", 29)
+        + entry("湿地公园再访", OTHER_ENTRY[::-1], "2024-06-09 09:12:40", 3)
+        + "</body></html>"
+    )
+    got = extract_article(page.encode("utf-8"), "http://127.0.0.1/archives.php?date=202406")
+    assert got is not None
+    text = got.text.replace("\n", "")
+    assert all(p in text for p in PARAGRAPHS)
+    assert not any(p in text for p in OTHER_ENTRY)
+
+
+def test_a_forum_index_of_teasers_is_not_an_article() -> None:
+    # Each thread: the reply count, the poster's name cut short before the time of the last
+    # reply, its title, the board it is on (cut short too) and the date, and its first post:
+    # sentences, and only the short lines cut.
+    threads = [
+        ("算力券怎么申领", PARAGRAPHS[0], "对酒当歌...", "15:00", 478),
+        ("申领条件有哪些", PARAGRAPHS[1], "海博伦之...", "14:50", 212),
+        ("去年发了多少", PARAGRAPHS[2], "驴肉火烧", "14:53", 0),
+        ("湿地公园看白鹭", OTHER_ENTRY[0], "啊啊坏脾...", "7-12", 35),
+        ("自然教育中心开了", OTHER_ENTRY[1], "高校招生...", "14:42", 12),
+    ]
+    items = "".join(
+        f"<li><div>{name} {time}</div><span class='count'>{replies}</span>"
+        f"<a href='/p/{replies}'>{title}</a><div>本地生活... 8-1</div>"
+        f"<div class='abstract'>{post}</div></li>"
+        for title, post, name, time, replies in threads
+    )
+    page = (
+        "<html><head><title>本地生活吧-百度贴吧</title></head><body>"
+        f"<ul>{NAVIGATION}</ul><ul class='threads'>{items}</ul></body></html>"
+    )
+    assert extract_article(page.encode("utf-8"), "http://127.0.0.1/f?kw=local") is None

@@ -11,7 +11,9 @@ ways, so the failures rarely agree with each other.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from ahocorasick_rs import AhoCorasick
 from readability import Document as Readability
 from trafilatura.settings import Document
 
-from crawler.clean import Cleaned, clean_text
+from crawler.clean import Cleaned, clean_text, prose_chars
 from crawler.clean.script import remove_pinyin_tags, to_simplified
 from crawler.extract.decode import decode_page
 from crawler.extract.density import densest_text
@@ -60,9 +62,25 @@ CHEAP_AGREEMENT = 0.95
 TEASER = re.compile(r"[^\W_](?:\.{3,}|…)\s*(?:\d{1,4}[-/:月]\d{1,2}(?:[-/:日]\d{1,2})?日?)?$")
 # A page is a list when any reader's body has this many teasers making this share of its
 # characters: an article followed by related teasers stays below it (0.3 dropped a dev
-# article whose trafilatura body kept its related list; 0.5 let a list page through).
+# article whose trafilatura body kept its related list; 0.5 let a list page through). Or
+# this share of its lines, where the cut items are short (a forum's index cuts each poster's
+# name before the time of the post): on the dev splits articles reach a quarter of their
+# lines, lists 0.29-0.6.
 TEASER_LIMIT = 3
 TEASER_SHARE = 0.4
+TEASER_LINE_SHARE = 1 / 3
+# A blog's index and archive pages print whole entries one after another, each closed by a
+# footer line: when it was posted and how many comments it has ("由某某张贴 @ 2005-06-14
+# 03:25:55 共 11 篇评论", "posted @ 2008-01-01 12:00 阅读(100) 评论(2)"). Two such footers
+# make the page a run of entries, of which the first is the one the page is about; one
+# footer closes an article like any other.
+ENTRY_FOOTER = re.compile(
+    r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*\d{1,2}:\d{2}[^。！？]{0,60}?"
+    r"(?:评论|評論|comments?\b)",
+    re.IGNORECASE,
+)
+MAX_FOOTER_CHARS = 120
+MIN_ENTRIES = 2
 # A body whose lines are mostly the page's own link titles is a list of articles.
 MIN_LINK_TITLE = 8
 MAX_LINKED_SHARE = 0.5
@@ -89,6 +107,20 @@ BLOCK_TAGS = (
     "p", "div", "br", "li", "tr", "table", "section", "article", "blockquote",
     "h1", "h2", "h3", "h4", "h5", "h6",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One reader's body, cleaned, with its character bigrams, counted once: the chooser
+    compares each reading with every other."""
+
+    body: Cleaned
+    grams: Counter[str]
+
+    @classmethod
+    def of(cls, text: str, title: str | None) -> _Reading:
+        body = clean_text(_first_entry(text), title)
+        return cls(body, _bigrams(body.simplified))
 
 
 @dataclass(frozen=True)
@@ -138,26 +170,30 @@ def extract_article(
             table.drop_tree()
             text = lxml.html.tostring(tree, encoding="unicode")
         links = _link_texts(tree)
-        candidates = [
-            clean_text(_by_trafilatura(tree, url), meta.title),
-            clean_text(densest_text(tree), meta.title),  # of the tree trafilatura pruned
+        readings = [
+            _Reading.of(_by_trafilatura(tree, url), meta.title),
+            _Reading.of(densest_text(tree), meta.title),  # of the tree trafilatura pruned
         ]
-        agreed = _agreement(*candidates) >= CHEAP_AGREEMENT
+        agreed = _agreement(*readings) >= CHEAP_AGREEMENT
         if not agreed:
-            candidates.append(clean_text(_by_readability(text), meta.title))
+            readings.append(_Reading.of(_by_readability(text), meta.title))
             # Readability agreeing with a cheap reader settles it as magic-html would: on the
             # dev splits the same F1 with 4% more pages a second.
-            if max(_agreement(candidates[2], c) for c in candidates[:2]) < CHEAP_AGREEMENT:
-                candidates.append(clean_text(_by_magic_html(text, url), meta.title))
+            if max(_agreement(readings[2], r) for r in readings[:2]) < CHEAP_AGREEMENT:
+                readings.append(_Reading.of(_by_magic_html(text, url), meta.title))
     except Exception as exc:  # noqa: BLE001 - a page no parser can read holds no article
         log.info("no article in %s: %s", url, exc)
         return None
     # Agreeing, both hold the same body: trafilatura's keeps the headings between paragraphs,
     # which the density reading counts against a run.
-    body = candidates[0] if agreed else _choose(candidates)
+    body = readings[0].body if agreed else _choose(readings)
     if learned is not None and body is not None:
         body = learned.choose(tree, meta.title, body)
-    if body is None or not _is_article(body, links) or any(map(_is_teaser_list, candidates)):
+    if (
+        body is None
+        or not _is_article(body, links)
+        or any(_is_teaser_list(r.body) for r in readings)
+    ):
         return None
     # A machine-converted page (body read back in Simplified) gets the same repair in its
     # metadata, which came through the same converter.
@@ -280,32 +316,32 @@ def _prose_share(body: Cleaned) -> float:
     return prose / max(prose + rest, 1)
 
 
-def _choose(candidates: list[Cleaned]) -> Cleaned | None:
-    """The candidate the others agree with most, the share of sentences breaking near ties."""
-    found = [c for c in candidates if c.simplified.strip()]
+def _choose(readings: list[_Reading]) -> Cleaned | None:
+    """The body the others agree with most, the share of sentences breaking near ties."""
+    found = [r for r in readings if r.grams]
     if len(found) < 2:
-        return found[0] if found else None
-    grams = [_bigrams(c.simplified) for c in found]
+        return found[0].body if found else None
+
+    agreement = [[0.0] * len(found) for _ in found]
+    for i, j in itertools.combinations(range(len(found)), 2):
+        agreement[i][j] = agreement[j][i] = _agreement(found[i], found[j])
 
     def merit(i: int) -> float:
-        agreement = sum(_bigram_f1(grams[i], g) for j, g in enumerate(grams) if j != i)
-        return agreement / (len(found) - 1) + PROSE_SHARE_WEIGHT * _prose_share(found[i])
+        mean = sum(agreement[i]) / (len(found) - 1)
+        return mean + PROSE_SHARE_WEIGHT * _prose_share(found[i].body)
 
-    return found[max(range(len(found)), key=merit)]
+    return found[max(range(len(found)), key=merit)].body
 
 
-def _agreement(first: Cleaned, second: Cleaned) -> float:
-    return _bigram_f1(_bigrams(first.simplified), _bigrams(second.simplified))
+def _agreement(first: _Reading, second: _Reading) -> float:
+    """Bigram F1 of two readings (0-1)."""
+    shared = sum((first.grams & second.grams).values())
+    return 2 * shared / (first.grams.total() + second.grams.total()) if shared else 0.0
 
 
 def _bigrams(text: str) -> Counter[str]:
     chars = re.sub(r"\s", "", text)
-    return Counter(chars[i : i + 2] for i in range(len(chars) - 1))
-
-
-def _bigram_f1(a: Counter[str], b: Counter[str]) -> float:
-    shared = sum((a & b).values())
-    return 2 * shared / (a.total() + b.total()) if shared else 0.0
+    return Counter(map(operator.add, chars, chars[1:]))
 
 
 def _link_texts(tree: lxml.html.HtmlElement) -> set[str]:
@@ -330,12 +366,35 @@ def _is_article(body: Cleaned, links: set[str]) -> bool:
     return linked / total <= MAX_LINKED_SHARE
 
 
+def _first_entry(text: str) -> str:
+    """``text`` up to its first entry footer when it holds several entries, else all of it;
+    entries without a sentence before the first footer (a sidebar of posts above the body)
+    are skipped to the first that has one."""
+    lines = text.splitlines()
+    footers = [i for i, line in enumerate(lines) if _is_entry_footer(line)]
+    if len(footers) < MIN_ENTRIES:
+        return text
+    start = 0
+    for end in [*footers, len(lines)]:
+        entry = "\n".join(lines[start:end])
+        if prose_chars(entry) >= MIN_PROSE_CHARS:
+            return entry
+        start = end + 1
+    return text
+
+
+def _is_entry_footer(line: str) -> bool:
+    return len(line) <= MAX_FOOTER_CHARS and ENTRY_FOOTER.search(line) is not None
+
+
 def _is_teaser_list(body: Cleaned) -> bool:
     """Mostly items cut short with "..." (a list of headlines or summaries), not sentences."""
     lines = [re.sub(r"\s", "", line) for line in body.text.splitlines()]
+    lines = [line for line in lines if line]
     teasers = [line for line in lines if TEASER.search(line)]
-    return len(teasers) >= TEASER_LIMIT and sum(map(len, teasers)) >= TEASER_SHARE * sum(
-        map(len, lines)
+    return len(teasers) >= TEASER_LIMIT and (
+        sum(map(len, teasers)) >= TEASER_SHARE * sum(map(len, lines))
+        or len(teasers) >= TEASER_LINE_SHARE * len(lines)
     )
 
 
