@@ -26,10 +26,11 @@ HEADLINE_WINDOW = 15
 MENU_RUN = 8
 MENU_ITEM_CHARS = 8
 PROSE = re.compile(r"[，。；！？]")
-WORDLESS = re.compile(r"[\W_]+")
+WORD_CHAR = re.compile(r"[^\W_]")
 UNBROKEN_RUN = re.compile(f"[{CJK}]{{28,}}")
 TABLE_CELL = re.compile(r"(?<!\\)\|")
 CJK_CHAR = re.compile(f"[{CJK}]")
+SPACE_OR_BAR = re.compile(r"[\s|]")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,13 @@ class _Line:
     original: str
     simplified: str
 
+    @classmethod
+    def undoubled(cls, original: str, simplified: str) -> _Line:
+        """The line of these two, each doubled run printed once."""
+        once = undouble(original)
+        # A Simplified page's line is one string in both scripts, and undoubling is dear.
+        return cls(once, once if simplified == original else undouble(simplified))
+
     @cached_property  # lines are judged by it again and again
     def compact(self) -> str:
         return _compact(self.simplified)
@@ -68,7 +76,7 @@ class _Line:
 def clean_text(text: str, title: str | None = None) -> Cleaned:
     """Clean an extracted article body (or a whole page's text); ``title`` helps find its top."""
     # Lines with no word in them (table borders "| | |", rules "-----") carry nothing.
-    raw = [line for line in map(normalize_line, text.splitlines()) if WORDLESS.sub("", line)]
+    raw = [line for line in map(normalize_line, text.splitlines()) if WORD_CHAR.search(line)]
     joined_raw = "\n".join(raw)
     report = inspect_script(joined_raw)
     # Lines are judged in Simplified whatever the page's script: whether a page counts as
@@ -78,8 +86,7 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
     # Converted at once (a call per line costs more), line breaks stay where they were.
     converted = to_simplified("\n".join(repaired)).split("\n") if repaired else []
     lines = [
-        _Line(undouble(line), undouble(simple))
-        for line, simple in zip(repaired, converted, strict=True)
+        _Line.undoubled(line, simple) for line, simple in zip(repaired, converted, strict=True)
     ]
     lines = _join_broken(lines)
     removed: Counter[str] = Counter()
@@ -93,7 +100,10 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
     while (again := _without_menus(_join_broken(kept), removed)) != kept:
         kept = _judged(again, removed, found)
 
-    original = "\n".join(_compact(x.original) for x in kept)
+    # A line alike in both scripts (all of a Simplified page's) is compacted once.
+    original = "\n".join(
+        x.compact if x.original == x.simplified else _compact(x.original) for x in kept
+    )
     # A Simplified page keeps its own characters for search (昇腾 is a name, not 升腾).
     simplified = "\n".join(x.compact for x in kept) if report.traditional else original
     # Pinyin tags betray a Simplified page pushed through a converter (seed 002): its
@@ -130,7 +140,7 @@ def _judged(lines: list[_Line], removed: Counter[str], found: _Found) -> list[_L
             # A layout-table row is judged as it will read: without its navigation cells and
             # outer bars ("| 首页 | 新闻 |" is navigation, which shows once the first bar is off).
             line = _without_farm_cells(line, removed)
-            if not WORDLESS.sub("", line.simplified):
+            if not WORD_CHAR.search(line.simplified):
                 continue
         text_ = line.compact
         # Judged squeezed as well: that is what the text becomes, and what cleaning it again
@@ -187,9 +197,9 @@ def _without_farm_cells(line: _Line, removed: Counter[str]) -> _Line:
     )
     kept = [(o, s) for o, s in cells if not is_link_farm(s.replace("\\|", "|"))]
     removed["link_farm"] += len(cells) - len(kept)
-    return _Line(
-        undouble(" | ".join(o.strip() for o, _ in kept if o.strip())),
-        undouble(" | ".join(s.strip() for _, s in kept if s.strip())),
+    return _Line.undoubled(
+        " | ".join(o.strip() for o, _ in kept if o.strip()),
+        " | ".join(s.strip() for _, s in kept if s.strip()),
     )
 
 
@@ -228,7 +238,7 @@ def _join_broken(lines: list[_Line]) -> list[_Line]:
             glued.append(False)
     # The halves of a line may each end and start with one run (…扶持政策 / 扶持政策…).
     return [
-        _Line(undouble(x.original), undouble(x.simplified)) if glue else x
+        _Line.undoubled(x.original, x.simplified) if glue else x
         for x, glue in zip(joined, glued, strict=True)
     ]
 
@@ -259,15 +269,17 @@ def _below_headline(lines: list[_Line], title: str | None, removed: Counter[str]
     """Drop the headline wherever it is repeated, and the masthead and navigation above it."""
     if not title:
         return lines
-    wanted = _headline_key(to_simplified(title))
-    is_title = [_headline_key(line.simplified) == wanted for line in lines]
+    wanted = undouble(SPACE_OR_BAR.sub("", to_simplified(title)))
+    is_title = [_headline_key(line) == wanted for line in lines]
     top = max((i + 1 for i, hit in enumerate(is_title[:HEADLINE_WINDOW]) if hit), default=0)
     kept = [line for i, line in enumerate(lines) if i >= top and not is_title[i]]
     removed["above_headline"] += len(lines) - len(kept)
     return kept
 
 
-def _headline_key(line: str) -> str:
+def _headline_key(line: _Line) -> str:
     # Compared as the line will read (without spaces, printed once) and out of its layout-table
     # cell, or a headline found only once cleaned would be dropped by cleaning it again.
-    return undouble(re.sub(r"[\s|]", "", line))
+    spaceless = SPACE_OR_BAR.sub("", line.simplified)
+    # The line was undoubled when made: only taking spaces out can double a run again.
+    return spaceless if spaceless == line.simplified else undouble(spaceless)

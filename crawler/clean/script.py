@@ -7,6 +7,7 @@ that a page is damaged, so damage is counted, not silently hidden.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -23,9 +24,11 @@ PINYIN_TAG = re.compile(
     rf"(?<=[{CJK}?])\((?=[a-z{TONED}]{{0,5}}[{TONED}1-5])[a-z{TONED}]{{1,6}}[1-5]?\)"
 )
 # Punctuation lost in conversion: an ASCII !/? or a lone capital letter wedged between Chinese
-# characters (區域!辟R仁龍說 was 區域。"賀仁龍說).
-LOST_PUNCTUATION = re.compile(rf"(?<=[{CJK}])(?:[!?]|[A-Z](?=[{CJK}]))(?=[{CJK}])")
+# characters (區域!辟R仁龍說 was 區域。"賀仁龍說). The pattern starts with the character it
+# counts, so that the search skips to those instead of trying a lookbehind at every character.
+LOST_PUNCTUATION = re.compile(rf"[!?A-Z](?<=[{CJK}][!?A-Z])(?=[{CJK}])")
 SCRIPT_SAMPLE = 3000
+NOT_CJK = re.compile(f"[^{CJK}]+")
 MOJIBAKE = re.compile(r"\ufffd|锟斤拷|[ÃÂâ][\u0080-\u00bf]|[\ue000-\uf8ff]")
 
 
@@ -61,6 +64,8 @@ def to_simplified(text: str) -> str:
 
 def remove_pinyin_tags(text: str) -> str:
     """監(jiān)管 → 監管."""
+    if "(" not in text:  # most lines: the tag's lookbehind would be tried at every character
+        return text
     # A second tag behind a character (監(jiān)(ān)) follows it only once the first is gone.
     while (once := PINYIN_TAG.sub("", text)) != text:
         text = once
@@ -72,13 +77,13 @@ def inspect_script(text: str) -> ScriptReport:
     # The script shows in any few thousand characters; converting all of a long page to
     # find out costs more than the rest of cleaning.
     sample = text[:SCRIPT_SAMPLE]
-    changed = sum(a != b for a, b in zip(sample, to_simplified(sample), strict=False))
-    cjk = len(re.findall(f"[{CJK}]", sample)) or 1
+    changed = sum(map(operator.ne, sample, to_simplified(sample)))
+    cjk = len(NOT_CJK.sub("", sample)) or 1
     return ScriptReport(
         # A few characters change even in Simplified text (variants); Traditional text
         # changes in a good share of them.
         traditional=changed / cjk > 0.03,
-        pinyin_tags=len(PINYIN_TAG.findall(text)),
+        pinyin_tags=len(PINYIN_TAG.findall(text)) if "(" in text else 0,
         lost_punctuation=len(LOST_PUNCTUATION.findall(text)),
         mojibake=len(MOJIBAKE.findall(text)),
     )

@@ -13,6 +13,8 @@ SPACES = re.compile(r"[ \t\u00a0\u2002-\u200b\u3000\ufeff]+")
 SPACE_BETWEEN_CJK = re.compile(
     rf"(?<=[{CJK}，。、；：！？“”（）《》]) (?=[{CJK}，。、；：！？“”（）《》])"
 )
+CJK_CHAR = re.compile(f"[{CJK}]")
+ENDS_OPEN = re.compile(f"[{CJK}，、]$")
 # A run of Chinese text printed twice in a row: a heading and its styled copy (seed 000's
 # 扶持政策密集出台扶持政策密集出台). Four characters at least: 谢谢, 看看, 哈哈哈哈 are words.
 DOUBLED = re.compile(rf"([{CJK}“”—《》（）0-9]{{4,60}}?)\1")
@@ -31,6 +33,8 @@ def normalize_line(line: str) -> str:
 
 def squeeze(line: str) -> str:
     """No spaces between Chinese characters (layout: 编 辑, 作 者, justified lines)."""
+    if " " not in line:  # most lines: the lookbehind would be tried at every character
+        return line
     return SPACE_BETWEEN_CJK.sub("", line)
 
 
@@ -56,7 +60,7 @@ def continues_previous(lines: list[str]) -> list[bool]:
 def _continues(previous: str, line: str) -> bool:
     if not previous or not line or ENDS_SENTENCE.search(previous) or STARTS_NEW_BLOCK.match(line):
         return False
-    if not (re.match(f"[{CJK}]", line) and re.search(f"[{CJK}，、]$", previous)):
+    if not (CJK_CHAR.match(line) and ENDS_OPEN.search(previous)):
         return False
     if len(previous) >= FRAGMENT_CHARS and ("，" in previous or previous.endswith(("，", "、"))):
         return True
