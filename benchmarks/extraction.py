@@ -8,7 +8,8 @@ character-bigram F1 against the gold text (the corpus README's score), pages bel
 pages/s, and title and date accuracy over the split's pages with a gold title or date (all of
 them together: with dev_partial_gold too); then, per extractor, how many of the list pages in
 negatives_list_pages were rejected as not articles and how many dev_no_gold_articles pages were
-kept, and newsmon's throughput over bare trafilatura's in the same run (each warmed up on one page).
+kept, and newsmon's throughput over bare trafilatura's in the same run (a second reading of
+each page: the first loads what each library loads once).
 The corpus path comes from --corpus, else $NEWSMON_SHARED/corpus, else ../shared/corpus.
 """
 
@@ -171,12 +172,13 @@ def main() -> None:
     seconds: dict[str, dict[Path, float]] = {}
     for name in extractors:
         results[name], seconds[name] = {}, {}
-    # Each reads a page before the clock starts: a crawl process loads jieba's dictionary and
-    # each library's tables once (newsmon's first page took 1.3 s more than the next), and the
+    # Each reads every page once before the clock starts: a crawl process loads jieba's
+    # dictionary and each library's tables once, some only on the first page that needs them
+    # (trafilatura's first read of daniel_zh/127 took 2.1 s, its second 0.19 s), and the
     # figure is the pace of a running crawl.
-    first = min(raw)
-    for name in extractors:
-        EXTRACTORS[name](raw[first], url_of(gold_of(first)))
+    for page in sorted(raw):
+        for name in extractors:
+            EXTRACTORS[name](raw[page], url_of(gold_of(page)))
     # Page by page, every extractor in turn: a machine busy with other work slows them alike.
     for page in sorted(raw):
         for name in extractors:
