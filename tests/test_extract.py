@@ -204,6 +204,29 @@ def test_a_blog_index_page_reads_as_its_first_entry() -> None:
     assert not any(p in text for p in OTHER_ENTRY)
 
 
+def test_a_news_page_with_a_dateline_and_a_comment_bar_reads_whole() -> None:
+    # A posting time with a comment count under the lede and again under the body, as on many
+    # news pages: unlike a blog's entry footers, the two are not alike, and the page is one
+    # story.
+    lines = [
+        OTHER_ENTRY[0],
+        "2024-06-14 03:25 来源：本报 发表评论",
+        *PARAGRAPHS[:2],
+        "发布于 2024-06-14 03:25 | 评论(3) | 分享",
+        PARAGRAPHS[2],
+    ]
+    page = (
+        "<html><head><title>算力券申领指南发布</title></head><body>"
+        f"<ul>{NAVIGATION}</ul><article>"
+        + "".join(f"<p>{line}</p>" for line in lines)
+        + "</article></body></html>"
+    )
+    got = extract_article(page.encode("utf-8"), "http://127.0.0.1/news/2.html")
+    assert got is not None
+    text = got.text.replace("\n", "")
+    assert all(p in text for p in PARAGRAPHS)
+
+
 def test_a_forum_index_of_teasers_is_not_an_article() -> None:
     # Each thread: the reply count, the poster's name cut short before the time of the last
     # reply, its title, the board it is on (cut short too) and the date, and its first post:

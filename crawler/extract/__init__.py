@@ -81,7 +81,7 @@ TEASER_LINE_SHARE = 1 / 3
 # A blog's index and archive pages print whole entries one after another, each closed by a
 # footer line: when it was posted and how many comments it has ("由某某张贴 @ 2005-06-14
 # 03:25:55 共 11 篇评论", "posted @ 2008-01-01 12:00 阅读(100) 评论(2)"). Two such footers
-# make the page a run of entries, of which the first is the one the page is about; one
+# alike make the page a run of entries, of which the first is the one the page is about; one
 # footer closes an article like any other.
 ENTRY_FOOTER = re.compile(
     r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*\d{1,2}:\d{2}[^。！？]{0,60}?"
@@ -380,9 +380,13 @@ def _first_entry(text: str) -> str:
     entries without a sentence before the first footer (a sidebar of posts above the body)
     are skipped to the first that has one."""
     lines = text.splitlines()
-    footers = [i for i, line in enumerate(lines) if _is_entry_footer(line)]
-    if len(footers) < MIN_ENTRIES:
+    # One template prints every entry's footer: alike but for the numbers. A news page's
+    # dateline at the top and its share bar at the bottom are not alike.
+    shapes = Counter(_footer_shape(line) for line in lines if _is_entry_footer(line))
+    shape, count = max(shapes.items(), key=lambda kv: kv[1], default=("", 0))
+    if count < MIN_ENTRIES:
         return text
+    footers = [i for i, line in enumerate(lines) if _footer_shape(line) == shape]
     start = 0
     for end in [*footers, len(lines)]:
         entry = "\n".join(lines[start:end])
@@ -390,6 +394,10 @@ def _first_entry(text: str) -> str:
             return entry
         start = end + 1
     return text
+
+
+def _footer_shape(line: str) -> str:
+    return re.sub(r"\d+", "0", re.sub(r"\s", "", line))
 
 
 def _is_entry_footer(line: str) -> bool:
