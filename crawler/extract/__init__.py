@@ -382,11 +382,11 @@ def _first_entry(text: str) -> str:
     lines = text.splitlines()
     # One template prints every entry's footer: alike but for the numbers. A news page's
     # dateline at the top and its share bar at the bottom are not alike.
-    shapes = Counter(_footer_shape(line) for line in lines if _is_entry_footer(line))
-    shape, count = max(shapes.items(), key=lambda kv: kv[1], default=("", 0))
+    shaped = [(i, _footer_shape(line)) for i, line in enumerate(lines) if _is_entry_footer(line)]
+    shape, count = Counter(s for _, s in shaped).most_common(1)[0] if shaped else ("", 0)
     if count < MIN_ENTRIES:
         return text
-    footers = [i for i, line in enumerate(lines) if _footer_shape(line) == shape]
+    footers = [i for i, s in shaped if s == shape]
     start = 0
     for end in [*footers, len(lines)]:
         entry = "\n".join(lines[start:end])
@@ -406,8 +406,7 @@ def _is_entry_footer(line: str) -> bool:
 
 def _is_teaser_list(body: Cleaned) -> bool:
     """Mostly items cut short with "..." (a list of headlines or summaries), not sentences."""
-    lines = [re.sub(r"\s", "", line) for line in body.text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [line for line in (re.sub(r"\s", "", x) for x in body.text.splitlines()) if line]
     teasers = [line for line in lines if TEASER.search(line)]
     return len(teasers) >= TEASER_LIMIT and (
         sum(map(len, teasers)) >= TEASER_SHARE * sum(map(len, lines))
